@@ -1,0 +1,126 @@
+/**
+ * A backup's metadata: what it holds and how to check it. One small JSON file
+ * per backup, in the destination's hidden `.tinybackup` folder. Parsing is
+ * strict: metadata that does not hold together is never trusted.
+ */
+import {
+  type Compression,
+  COMPRESSIONS,
+  parseBackupFileName,
+  seriesNameProblem,
+} from "./naming.ts";
+
+/** The folder inside a destination that holds metadata and unfinished work. */
+export const METADATA_DIR = ".tinybackup";
+
+/** Written into every metadata file; a reader refuses any other. */
+export const METADATA_FORMAT = "tinybackup-backup/1";
+
+/** Where the backed-up bytes came from. */
+export type SourceInfo =
+  | {
+    kind: "file";
+    /** Absolute path of the file. */
+    path: string;
+    /** Permission bits of the file. */
+    mode: number;
+    /** Modification time of the file, ISO 8601. */
+    mtime: string;
+  }
+  | { kind: "stdin" };
+
+export interface BackupMetadata {
+  format: typeof METADATA_FORMAT;
+  /** Name of the backup file in the destination. */
+  file: string;
+  /** Series name. */
+  name: string;
+  source: SourceInfo;
+  /** When the backup was taken, ISO 8601 UTC with milliseconds. */
+  time: string;
+  compression: Compression;
+  /** Size of the original content in bytes. */
+  size: number;
+  /** Size of the backup file in bytes. */
+  storedSize: number;
+  /** SHA-256 of the original content, lowercase hex. */
+  sha256: string;
+  /** True when the source changed while it was read and the last read was accepted. */
+  changedWhileRead: boolean;
+  /** The tinybackup version that wrote the backup. */
+  tool: string;
+}
+
+/** The metadata file name for the backup file `file`, relative to the destination. */
+export function metadataPathFor(file: string): string {
+  return `${METADATA_DIR}/${file}.json`;
+}
+
+/** Serialises metadata for writing. */
+export function formatMetadata(metadata: BackupMetadata): string {
+  return JSON.stringify(metadata, null, 2) + "\n";
+}
+
+/** Metadata that cannot be trusted; the message says why. */
+export class MetadataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MetadataError";
+  }
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * Parses and checks metadata read from the file for backup `file`.
+ * @throws {MetadataError} when the text is not complete, consistent metadata.
+ */
+export function parseMetadata(text: string, file: string): BackupMetadata {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new MetadataError("metadata is not valid JSON");
+  }
+  const m = value as Record<string, unknown>;
+  const fail = (what: string): never => {
+    throw new MetadataError(`metadata has ${what}`);
+  };
+  if (typeof m !== "object" || m === null || Array.isArray(m)) fail("no fields");
+  if (m.format !== METADATA_FORMAT) fail(`an unknown format ${JSON.stringify(m.format)}`);
+  if (m.file !== file) fail("a file name that does not match its backup");
+  if (!parseBackupFileName(file)) fail("a file name that is not a backup name");
+  if (typeof m.name !== "string" || seriesNameProblem(m.name)) fail("an invalid series name");
+  if (typeof m.time !== "string" || !ISO_TIME.test(m.time)) fail("an invalid time");
+  if (!COMPRESSIONS.includes(m.compression as Compression)) fail("an unknown compression");
+  if (!isSize(m.size)) fail("an invalid size");
+  if (!isSize(m.storedSize)) fail("an invalid stored size");
+  if (typeof m.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.sha256)) fail("an invalid sha256");
+  if (typeof m.changedWhileRead !== "boolean") fail("an invalid changedWhileRead");
+  if (typeof m.tool !== "string") fail("an invalid tool");
+  if (!isSourceInfo(m.source)) fail("an invalid source");
+  return m as unknown as BackupMetadata;
+}
+
+function isSize(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isSourceInfo(value: unknown): boolean {
+  const s = value as Record<string, unknown>;
+  if (typeof s !== "object" || s === null) return false;
+  if (s.kind === "stdin") return true;
+  return s.kind === "file" && typeof s.path === "string" && s.path.startsWith("/") &&
+    Number.isSafeInteger(s.mode) && typeof s.mtime === "string";
+}
+
+/** Whether two sources are the same series origin: the same file, or both stdin. */
+export function sameOrigin(a: SourceInfo, b: SourceInfo): boolean {
+  if (a.kind === "file" && b.kind === "file") return a.path === b.path;
+  return a.kind === b.kind;
+}
+
+/** A short description of a source for messages: its path, or "stdin". */
+export function describeSource(source: SourceInfo): string {
+  return source.kind === "file" ? source.path : "stdin";
+}

@@ -1,0 +1,139 @@
+/**
+ * Restoring a backup: decompress it, check its sha256 while writing, and only
+ * then put it in place. A damaged backup leaves nothing at the target.
+ */
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import { RunError, UsageError } from "../errors.ts";
+import { writeAll } from "../io/chunks.ts";
+import { syncFolder } from "../io/sync_folder.ts";
+import type { Store } from "../stores/store.ts";
+import type { Backup } from "./catalog.ts";
+import { decompress } from "./compression.ts";
+import { MetadataError, metadataPathFor, parseMetadata } from "./metadata.ts";
+import { parseBackupFileName } from "./naming.ts";
+
+/**
+ * Finds the backup stored as `file` in `store`.
+ * @throws {UsageError} when `file` is not a tinybackup backup
+ * @throws {RunError} when its metadata is damaged
+ */
+export async function findBackup(store: Store, file: string): Promise<Backup> {
+  const path = store.pathOf(file);
+  const notABackup = new UsageError(
+    `not a tinybackup backup: ${path}`,
+    "restore takes a backup file that 'tinybackup list --dest FOLDER' shows",
+  );
+  if (!parseBackupFileName(file)) throw notABackup;
+  if (!(await store.exists(file))) throw new UsageError(`backup not found: ${path}`);
+  let text = "";
+  try {
+    const decoder = new TextDecoder();
+    for await (const chunk of store.read(metadataPathFor(file))) {
+      text += decoder.decode(chunk, { stream: true });
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw notABackup;
+    throw error;
+  }
+  try {
+    return { metadata: parseMetadata(text, file), path };
+  } catch (error) {
+    if (!(error instanceof MetadataError)) throw error;
+    throw new RunError(
+      `cannot trust ${path}: its ${error.message}`,
+      "run 'tinybackup verify' on its folder",
+    );
+  }
+}
+
+/** The original content of `backup`, and a check to call once it has all been read. */
+function contentOf(store: Store, backup: Backup) {
+  const hash = createHash("sha256");
+  let size = 0;
+  async function* content() {
+    for await (
+      const chunk of decompress(store.read(backup.metadata.file), backup.metadata.compression)
+    ) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  const intact = () =>
+    size === backup.metadata.size && hash.digest("hex") === backup.metadata.sha256;
+  return { content: content(), intact };
+}
+
+/** Streams the original content to stdout; exits with an error at the end if it was damaged. */
+export async function restoreToStdout(store: Store, backup: Backup): Promise<void> {
+  const { content, intact } = contentOf(store, backup);
+  for await (const chunk of content) await writeAll(Deno.stdout, chunk);
+  if (!intact()) {
+    throw new RunError(
+      `${backup.path} is damaged: what was written to stdout does not match its sha256`,
+    );
+  }
+}
+
+/**
+ * Restores to `target`, a file path (a folder means a file in it named after
+ * the series). Refuses to replace an existing file unless `force`.
+ * @returns the path written
+ */
+export async function restoreToFile(
+  store: Store,
+  backup: Backup,
+  target: string,
+  force: boolean,
+): Promise<string> {
+  const path = await targetPath(target, backup.metadata.name, force);
+  const folder = dirname(path);
+  const partial = join(folder, `.${basename(path)}.${crypto.randomUUID()}.tinybackup-partial`);
+  const { content, intact } = contentOf(store, backup);
+  const source = backup.metadata.source;
+  try {
+    // 0600 until it is complete and checked; then the source's own mode.
+    using file = await Deno.open(partial, { write: true, createNew: true, mode: 0o600 });
+    for await (const chunk of content) await writeAll(file, chunk);
+    if (!intact()) {
+      throw new RunError(
+        `${backup.path} is damaged: its content does not match its sha256`,
+        "nothing was restored; try an older backup",
+      );
+    }
+    await Deno.chmod(partial, source.kind === "file" ? source.mode & 0o777 : 0o600);
+    await file.sync();
+    if (force) {
+      await Deno.rename(partial, path);
+    } else {
+      // link(2) never replaces: a file that appeared meanwhile is kept.
+      await Deno.link(partial, path).catch((error) => {
+        if (error instanceof Deno.errors.AlreadyExists) throw existsError(path);
+        throw error;
+      });
+    }
+    await syncFolder(folder);
+    return path;
+  } finally {
+    await Deno.remove(partial).catch(() => {});
+  }
+}
+
+async function targetPath(target: string, name: string, force: boolean): Promise<string> {
+  let info = await Deno.stat(target).catch(() => undefined);
+  let path = target;
+  if (info?.isDirectory) {
+    path = join(target, name);
+    info = await Deno.stat(path).catch(() => undefined);
+  }
+  if (info?.isDirectory) throw new UsageError(`cannot restore over a folder: ${path}`);
+  if (info && !force) throw existsError(path);
+  const folderInfo = await Deno.stat(dirname(path)).catch(() => undefined);
+  if (!folderInfo?.isDirectory) throw new UsageError(`folder not found: ${dirname(path)}`);
+  return path;
+}
+
+function existsError(path: string): UsageError {
+  return new UsageError(`${path} exists`, "pass --force to replace it, or --to another path");
+}

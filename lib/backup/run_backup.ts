@@ -1,0 +1,190 @@
+/**
+ * One backup run: read the source once, store a compressed, checked copy
+ * atomically, then rotate the series. It ends with one more complete backup,
+ * or with the destination as it was.
+ */
+import { RunError, UsageError } from "../errors.ts";
+import type { Source } from "../sources/source.ts";
+import type { Staged, Store } from "../stores/store.ts";
+import { VERSION } from "../version.ts";
+import { type Backup, readCatalog } from "./catalog.ts";
+import { encode, type Encoded } from "./encode.ts";
+import {
+  type BackupMetadata,
+  describeSource,
+  formatMetadata,
+  METADATA_FORMAT,
+  metadataPathFor,
+  sameOrigin,
+} from "./metadata.ts";
+import { backupFileName, type Compression } from "./naming.ts";
+import { backupsToRemove } from "./retention.ts";
+
+export interface BackupOptions {
+  source: Source;
+  /** Series name. */
+  name: string;
+  store: Store;
+  compression: Compression;
+  /** Keep this many newest backups of the series; 0 keeps all. */
+  keep: number;
+  /** Make a new backup even when the content equals the newest one. */
+  force: boolean;
+  /** Accept the last read of a source that never held still. */
+  allowChanging: boolean;
+  /** Waits between reads of a changing source, in milliseconds. */
+  retryDelays: readonly number[];
+  /** Told how many bytes have been read, as reading goes. */
+  onProgress?: (bytesRead: number) => void;
+}
+
+export interface BackupResult {
+  /** The new backup, or the newest existing one when the content was unchanged. */
+  backup: Backup;
+  unchanged: boolean;
+  /** Backups removed by rotation. */
+  removed: Backup[];
+}
+
+/** The waits between reads of a source that changes while read. */
+export const DEFAULT_RETRY_DELAYS = [250, 1000, 3000];
+
+/** The series' backups in `store`, after checking the name is not another source's. */
+export async function seriesBackups(store: Store, name: string, source: Source): Promise<Backup[]> {
+  const { backups } = await readCatalog(store);
+  const series = backups.filter((b) => b.metadata.name === name);
+  const other = series.find((b) => !sameOrigin(b.metadata.source, source.info()));
+  if (other) {
+    throw new UsageError(
+      `${store.location} already holds backups named '${name}' of another source (${
+        describeSource(other.metadata.source)
+      })`,
+      "pass --name to give this source's backups a name of their own",
+    );
+  }
+  return series;
+}
+
+/** Makes one backup; see BackupOptions. */
+export async function runBackup(options: BackupOptions): Promise<BackupResult> {
+  const { store, name, source } = options;
+  const series = await seriesBackups(store, name, source);
+  await store.prepare();
+  await removeLeftovers(store);
+
+  const time = new Date();
+  const { staged, encoded, changedWhileRead } = await stageConsistentRead(options);
+  const newest = series[0];
+  if (newest && !options.force && newest.metadata.sha256 === encoded.sha256) {
+    await staged.close();
+    return { backup: newest, unchanged: true, removed: await rotate(options) };
+  }
+  const metadata: Omit<BackupMetadata, "file"> = {
+    format: METADATA_FORMAT,
+    name,
+    source: source.info(),
+    time: time.toISOString(),
+    compression: options.compression,
+    size: encoded.size,
+    storedSize: encoded.storedSize,
+    sha256: encoded.sha256,
+    changedWhileRead,
+    tool: `tinybackup ${VERSION}`,
+  };
+  const backup = await publish(store, staged, metadata, time);
+  return { backup, unchanged: false, removed: await rotate(options) };
+}
+
+/**
+ * Reads and stores the source until a read sees it hold still, waiting
+ * longer each time; after the last try, fails or (when allowed) keeps it.
+ */
+async function stageConsistentRead(options: BackupOptions): Promise<
+  { staged: Staged; encoded: Encoded; changedWhileRead: boolean }
+> {
+  const { source, store } = options;
+  const delays = source.rereadable ? options.retryDelays : [];
+  for (let attempt = 0;; attempt++) {
+    const { output, summary } = encode(source.read(), options.compression, options.onProgress);
+    const staged = await store.stage(output, modeFor(source));
+    const changed = await source.changedDuringLastRead();
+    if (!changed || attempt === delays.length && options.allowChanging) {
+      return { staged, encoded: summary(), changedWhileRead: changed };
+    }
+    await staged.close();
+    if (attempt === delays.length) {
+      throw new RunError(
+        `${describeSource(source.info())} kept changing while it was read (${
+          attempt + 1
+        } tries); no backup was made`,
+        "back it up when nothing writes to it, or pass --allow-changing to keep a copy that may be inconsistent",
+      );
+    }
+    await new Promise((wake) => setTimeout(wake, delays[attempt]));
+  }
+}
+
+/** A backup is never more readable than its source, and never executable. */
+function modeFor(source: Source): number {
+  const info = source.info();
+  return info.kind === "file" ? info.mode & 0o666 : 0o600;
+}
+
+/**
+ * Publishes metadata first and the backup file last: the backup file
+ * appearing is the moment the backup exists. A crash in between leaves
+ * metadata without a file, which nothing trusts and the next run removes.
+ * Names taken by other runs in the same second get a sequence number.
+ */
+async function publish(
+  store: Store,
+  staged: Staged,
+  partial: Omit<BackupMetadata, "file">,
+  time: Date,
+): Promise<Backup> {
+  try {
+    for (let sequence = 1; sequence <= 1000; sequence++) {
+      const file = backupFileName(partial.name, time, sequence, partial.compression);
+      const metadata: BackupMetadata = { ...partial, file };
+      const text = new TextEncoder().encode(formatMetadata(metadata));
+      const stagedMetadata = await store.stage([text], 0o600);
+      try {
+        if (!(await stagedMetadata.publish(metadataPathFor(file)))) continue;
+        if (await staged.publish(file)) return { metadata, path: store.pathOf(file) };
+        // The name holds a file that is not ours; give back the metadata name.
+        await store.remove(metadataPathFor(file));
+      } finally {
+        await stagedMetadata.close();
+      }
+    }
+    throw new RunError(`no free backup name for '${partial.name}' in ${store.location}`);
+  } finally {
+    await staged.close();
+  }
+}
+
+/**
+ * Applies `keep` to the series, reading the destination again so that
+ * backups made meanwhile by concurrent runs count too. Each backup file goes
+ * before its metadata, so a crash never leaves a file without metadata.
+ */
+async function rotate(options: BackupOptions): Promise<Backup[]> {
+  const series = await seriesBackups(options.store, options.name, options.source);
+  const doomed = backupsToRemove(series, options.keep);
+  for (const backup of doomed) await removeBackup(options.store, backup);
+  return doomed;
+}
+
+/** Removes a backup file and then its metadata. */
+export async function removeBackup(store: Store, backup: Backup): Promise<void> {
+  await store.remove(backup.metadata.file);
+  await store.remove(metadataPathFor(backup.metadata.file));
+}
+
+/** Removes what killed runs left: staged bytes, and metadata whose backup never appeared. */
+export async function removeLeftovers(store: Store): Promise<void> {
+  await store.removeLeftovers();
+  for (const metadataName of (await readCatalog(store)).orphanedMetadata) {
+    await store.removeIfAbandoned(metadataName);
+  }
+}

@@ -1,0 +1,90 @@
+/** `tinybackup --file F --dest D` and `--stdin`: make one backup now. */
+import { backupFileName } from "../backup/naming.ts";
+import { backupsToRemove, type Dated } from "../backup/retention.ts";
+import { DEFAULT_RETRY_DELAYS, runBackup, seriesBackups } from "../backup/run_backup.ts";
+import { UsageError } from "../errors.ts";
+import { FileSource } from "../sources/file_source.ts";
+import type { Source } from "../sources/source.ts";
+import { StdinSource } from "../sources/stdin_source.ts";
+import type { Store } from "../stores/store.ts";
+import { type BackupArgs, parseBackupArgs } from "./args.ts";
+import { openDestination } from "./destination.ts";
+import { backupJson, humanSize } from "./format.ts";
+import { helpFor } from "./help.ts";
+import { Messages, printJson, printResult } from "./output.ts";
+import { progressFor } from "./progress.ts";
+
+export async function backupCommand(argv: string[]): Promise<void> {
+  const args = parseBackupArgs(argv);
+  if (args.help) return printResult(helpFor("backup"));
+  const messages = new Messages(args.quiet, args.verbose);
+  const source = await openSource(args);
+  const store = await openDestination(args.dest, false);
+  if (args.dryRun) return dryRun(args, source, store, messages);
+
+  const progress = progressFor(source.expectedSize);
+  const started = performance.now();
+  const result = await runBackup({
+    source,
+    name: args.name,
+    store,
+    compression: args.compression,
+    keep: args.keep,
+    force: args.force,
+    allowChanging: args.allowChanging,
+    retryDelays: DEFAULT_RETRY_DELAYS,
+    onProgress: progress?.update,
+  }).finally(() => progress?.clear());
+
+  const { backup, unchanged, removed } = result;
+  const m = backup.metadata;
+  if (unchanged) {
+    messages.note(
+      `unchanged since the backup of ${m.time}; no new backup made (pass --force to make one anyway)`,
+    );
+  } else {
+    messages.detail(
+      `backed up ${humanSize(m.size)} to ${humanSize(m.storedSize)} in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`,
+    );
+  }
+  if (m.changedWhileRead && !unchanged) {
+    messages.warning("the source kept changing while it was read; this backup may be inconsistent");
+  }
+  for (const old of removed) messages.detail(`removed ${old.path}`);
+  if (args.json) {
+    printJson({ ...backupJson(backup), unchanged, removed: removed.map((b) => b.path) });
+  } else {
+    printResult(backup.path);
+  }
+}
+
+async function openSource(args: BackupArgs): Promise<Source> {
+  if (!args.stdin) return await FileSource.open(args.file!);
+  if (Deno.stdin.isTerminal()) {
+    throw new UsageError(
+      "--stdin given, but standard input is a terminal",
+      "pipe the data in, e.g. 'pg_dump app | tinybackup --stdin --name app.sql --dest DIR'",
+    );
+  }
+  return new StdinSource();
+}
+
+/** Says what a run would do, without reading the source or writing anything. */
+async function dryRun(args: BackupArgs, source: Source, store: Store, messages: Messages) {
+  const series = await seriesBackups(store, args.name, source);
+  const time = new Date();
+  const file = backupFileName(args.name, time, 1, args.compression);
+  const planned: Dated = { metadata: { file, time: time.toISOString() } };
+  const removed = backupsToRemove([...series, planned], args.keep)
+    .map((b) => store.pathOf(b.metadata.file));
+  const path = store.pathOf(file);
+  messages.note(`dry run: would back up ${args.file ?? "stdin"} to ${path}`);
+  for (const old of removed) messages.note(`dry run: would remove ${old}`);
+  if (args.json) {
+    printJson({ dryRun: true, path, removed });
+  } else {
+    printResult(path);
+  }
+}

@@ -1,0 +1,40 @@
+/** How backups look in human and JSON output. */
+import type { Backup } from "../backup/catalog.ts";
+
+/** 1536 becomes "1.5 KiB". */
+export function humanSize(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A backup as `list --json` and `--json` describe it. */
+export function backupJson(backup: Backup) {
+  const m = backup.metadata;
+  return {
+    path: backup.path,
+    name: m.name,
+    time: m.time,
+    size: m.size,
+    storedSize: m.storedSize,
+    sha256: m.sha256,
+    compression: m.compression,
+    source: m.source.kind === "file" ? m.source.path : "-",
+    changedWhileRead: m.changedWhileRead,
+  };
+}
+
+/** A backup as one line of `list`: time, size, compression, path. */
+export function backupLine(backup: Backup): string {
+  const m = backup.metadata;
+  const time = m.time.replace(/\.\d{3}Z$/, "Z");
+  const flag = m.changedWhileRead ? "  (changed while read)" : "";
+  return `${time}  ${humanSize(m.size).padStart(10)}  ${
+    m.compression.padEnd(4)
+  }  ${backup.path}${flag}`;
+}

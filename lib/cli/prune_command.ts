@@ -1,0 +1,25 @@
+/** `tinybackup prune`: apply a keep count to one series now. */
+import { readCatalog } from "../backup/catalog.ts";
+import { backupsToRemove } from "../backup/retention.ts";
+import { removeBackup } from "../backup/run_backup.ts";
+import { parsePruneArgs } from "./args.ts";
+import { openDestination, selectBackups } from "./destination.ts";
+import { backupJson } from "./format.ts";
+import { helpFor } from "./help.ts";
+import { Messages, printJson, printResult } from "./output.ts";
+
+export async function pruneCommand(argv: string[]): Promise<void> {
+  const args = parsePruneArgs(argv);
+  if (args.help) return printResult(helpFor("prune"));
+  const store = await openDestination(args.dest, true);
+  const series = selectBackups((await readCatalog(store)).backups, args);
+  const doomed = backupsToRemove(series, args.keep);
+  if (!args.dryRun) { for (const backup of doomed) await removeBackup(store, backup); }
+  if (args.json) {
+    printJson(doomed.map(backupJson));
+  } else {
+    for (const backup of doomed) printResult(backup.path);
+  }
+  const verb = args.dryRun ? "would remove" : "removed";
+  new Messages().note(`${verb} ${doomed.length} of ${series.length} backup(s) of '${args.name}'`);
+}

@@ -1,0 +1,29 @@
+/** `tinybackup restore BACKUP`: put a backup's content back, checked. */
+import { basename, dirname, resolve } from "node:path";
+import { findBackup, restoreToFile, restoreToStdout } from "../backup/restore.ts";
+import { UsageError } from "../errors.ts";
+import { parseRestoreArgs } from "./args.ts";
+import { openDestination } from "./destination.ts";
+import { helpFor } from "./help.ts";
+import { printResult } from "./output.ts";
+
+export async function restoreCommand(argv: string[]): Promise<void> {
+  const args = parseRestoreArgs(argv);
+  if (args.help) return printResult(helpFor("restore"));
+  const path = resolve(args.backup);
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (!info) throw new UsageError(`backup not found: ${args.backup}`);
+  if (!info.isFile) throw new UsageError(`not a tinybackup backup: ${args.backup}`);
+  const store = await openDestination(dirname(path), true);
+  const backup = await findBackup(store, basename(path));
+  if (args.to === "-") {
+    if (Deno.stdout.isTerminal()) {
+      throw new UsageError(
+        "refusing to write a backup's content to a terminal",
+        "pipe it into a program or a file, or use --to PATH",
+      );
+    }
+    return await restoreToStdout(store, backup);
+  }
+  printResult(await restoreToFile(store, backup, args.to ?? Deno.cwd(), args.force));
+}

@@ -1,0 +1,55 @@
+/** `tinybackup verify`: decompress and hash every backup, report the bad ones. */
+import { readCatalog } from "../backup/catalog.ts";
+import { parseBackupFileName } from "../backup/naming.ts";
+import { checkBackup } from "../backup/verify.ts";
+import { RunError } from "../errors.ts";
+import { parseVerifyArgs } from "./args.ts";
+import { openDestination, selectBackups } from "./destination.ts";
+import { helpFor } from "./help.ts";
+import { Messages, printJson, printResult } from "./output.ts";
+
+interface Verdict {
+  path: string;
+  name: string;
+  time: string | null;
+  ok: boolean;
+  problem: string | null;
+}
+
+export async function verifyCommand(argv: string[]): Promise<void> {
+  const args = parseVerifyArgs(argv);
+  if (args.help) return printResult(helpFor("verify"));
+  const store = await openDestination(args.dest, true);
+  const catalog = await readCatalog(store);
+  const verdicts: Verdict[] = [];
+  for (const backup of selectBackups(catalog.backups, args)) {
+    const problem = await checkBackup(store, backup);
+    const { name, time } = backup.metadata;
+    verdicts.push({ path: backup.path, name, time, ok: !problem, problem: problem ?? null });
+  }
+  // Without metadata, the series comes from the file name alone.
+  for (const untrusted of catalog.untrusted) {
+    const name = parseBackupFileName(untrusted.file)!.series;
+    if (args.name !== undefined && name !== args.name) continue;
+    verdicts.push({
+      path: untrusted.path,
+      name,
+      time: null,
+      ok: false,
+      problem: untrusted.problem,
+    });
+  }
+
+  if (args.json) {
+    printJson(verdicts);
+  } else {
+    for (const v of verdicts) printResult(v.ok ? `ok   ${v.path}` : `bad  ${v.path}: ${v.problem}`);
+  }
+  const bad = verdicts.filter((v) => !v.ok).length;
+  if (bad > 0) throw new RunError(`${bad} of ${verdicts.length} backup(s) failed verification`);
+  new Messages().note(
+    verdicts.length === 0
+      ? `no backups found in ${store.location}`
+      : `${verdicts.length} backup(s) verified`,
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * A regular file, read without disturbing it: opened read-only, never locked,
+ * nothing about it changed. A read counts as consistent only if size, times
+ * and identity are the same before and after it.
+ */
+import { resolve } from "node:path";
+import { UsageError } from "../errors.ts";
+import { readChunks } from "../io/chunks.ts";
+import type { SourceInfo } from "../backup/metadata.ts";
+import type { Source } from "./source.ts";
+
+/** What must not change while the file is read. */
+interface Snapshot {
+  size: number;
+  mtime: number | undefined;
+  ctime: number | undefined;
+  ino: number | null;
+  dev: number;
+}
+
+function snapshotOf(info: Deno.FileInfo): Snapshot {
+  // ctime has whole seconds only here, so mtime (milliseconds), size and the
+  // inode carry most of the weight.
+  return {
+    size: info.size,
+    mtime: info.mtime?.getTime(),
+    ctime: info.ctime?.getTime(),
+    ino: info.ino,
+    dev: info.dev,
+  };
+}
+
+function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
+  return a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime && a.ino === b.ino &&
+    a.dev === b.dev;
+}
+
+export class FileSource implements Source {
+  readonly rereadable = true;
+  #stat: Deno.FileInfo;
+  #changed = false;
+
+  private constructor(readonly path: string, stat: Deno.FileInfo) {
+    this.#stat = stat;
+  }
+
+  /**
+   * Checks that `path` is a readable regular file.
+   * @throws {UsageError} when it is missing, not a regular file, or unreadable
+   */
+  static async open(path: string): Promise<FileSource> {
+    const absolute = resolve(path);
+    let stat: Deno.FileInfo;
+    try {
+      stat = await Deno.stat(absolute);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new UsageError(`file not found: ${path}`);
+      if (error instanceof Deno.errors.PermissionDenied) {
+        throw new UsageError(`cannot read file: ${path}: permission denied`);
+      }
+      throw error;
+    }
+    if (stat.isDirectory) {
+      throw new UsageError(
+        `not a regular file: ${path} is a folder`,
+        "tinybackup backs up one file; pass a file inside it, or archive the folder and pipe it in with --stdin",
+      );
+    }
+    if (!stat.isFile) {
+      throw new UsageError(
+        `not a regular file: ${path}`,
+        "for a device, pipe or socket, pipe its content in with --stdin --name NAME",
+      );
+    }
+    try {
+      (await Deno.open(absolute, { read: true })).close();
+    } catch (error) {
+      if (error instanceof Deno.errors.PermissionDenied) {
+        throw new UsageError(`cannot read file: ${path}: permission denied`);
+      }
+      throw error;
+    }
+    return new FileSource(absolute, stat);
+  }
+
+  get expectedSize(): number {
+    return this.#stat.size;
+  }
+
+  async *read(): AsyncGenerator<Uint8Array> {
+    using file = await Deno.open(this.path, { read: true });
+    const before = snapshotOf(await file.stat());
+    let bytesRead = 0;
+    for await (const chunk of readChunks(file)) {
+      bytesRead += chunk.length;
+      yield chunk;
+    }
+    const after = await file.stat();
+    // The path is stat'ed too: a file replaced by rename leaves our open
+    // handle on the old inode, which by itself looks unchanged.
+    const atPath = await Deno.stat(this.path).catch(() => undefined);
+    this.#changed = bytesRead !== before.size || !sameSnapshot(before, snapshotOf(after)) ||
+      atPath === undefined || !sameSnapshot(before, snapshotOf(atPath));
+    this.#stat = after;
+  }
+
+  changedDuringLastRead(): Promise<boolean> {
+    return Promise.resolve(this.#changed);
+  }
+
+  info(): SourceInfo {
+    return {
+      kind: "file",
+      path: this.path,
+      mode: this.#stat.mode! & 0o7777,
+      mtime: this.#stat.mtime?.toISOString() ?? new Date(0).toISOString(),
+    };
+  }
+}

@@ -1,0 +1,15 @@
+/** Where the bytes of a backup come from. */
+import type { SourceInfo } from "../backup/metadata.ts";
+
+export interface Source {
+  /** Whether a read can be repeated when the content changed during it (a file can, a pipe cannot). */
+  readonly rereadable: boolean;
+  /** The size of the content when known before reading, for progress. */
+  readonly expectedSize?: number;
+  /** One pass over the content. */
+  read(): AsyncIterable<Uint8Array>;
+  /** After a read was consumed: whether the content may have changed during it. */
+  changedDuringLastRead(): Promise<boolean>;
+  /** What metadata records of the source, as of the last read. */
+  info(): SourceInfo;
+}

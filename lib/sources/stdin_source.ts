@@ -1,0 +1,21 @@
+/** Standard input: read once, as it comes, so it can never be re-read. */
+import type { SourceInfo } from "../backup/metadata.ts";
+import { readChunks } from "../io/chunks.ts";
+import type { Source } from "./source.ts";
+
+export class StdinSource implements Source {
+  readonly rereadable = false;
+  readonly expectedSize = undefined;
+
+  read(): AsyncIterable<Uint8Array> {
+    return readChunks(Deno.stdin);
+  }
+
+  changedDuringLastRead(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  info(): SourceInfo {
+    return { kind: "stdin" };
+  }
+}

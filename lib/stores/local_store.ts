@@ -1,0 +1,183 @@
+/**
+ * A store in a local folder. Files are staged in a hidden folder, fsynced, and
+ * published with link(2), which never replaces an existing name, then the
+ * folder is fsynced: a crash leaves either nothing or a complete file.
+ */
+import { dirname, join } from "node:path";
+import { UsageError } from "../errors.ts";
+import { readChunks, writeAll } from "../io/chunks.ts";
+import { syncFolder } from "../io/sync_folder.ts";
+import type { Staged, Store } from "./store.ts";
+
+export class LocalStore implements Store {
+  readonly location: string;
+
+  /**
+   * @param root absolute path of the folder
+   * @param stagingFolder folder inside root for files not yet published
+   */
+  constructor(root: string, private readonly stagingFolder: string) {
+    this.location = root;
+  }
+
+  pathOf(name: string): string {
+    return join(this.location, name);
+  }
+
+  async prepare(): Promise<void> {
+    try {
+      // 0700: backups are private, whatever the umask allows.
+      await Deno.mkdir(this.pathOf(this.stagingFolder), { recursive: true, mode: 0o700 });
+    } catch (error) {
+      if (error instanceof Deno.errors.PermissionDenied) {
+        throw new UsageError(
+          `destination is not writable: ${this.location}`,
+          "choose a folder you can write to, or fix its permissions",
+        );
+      }
+      if (
+        error instanceof Deno.errors.NotADirectory || error instanceof Deno.errors.AlreadyExists
+      ) {
+        throw new UsageError(`destination is not a folder: ${this.location}`);
+      }
+      throw error;
+    }
+  }
+
+  async stage(
+    data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    mode: number,
+  ): Promise<Staged> {
+    const { file, path } = await this.#createLockedStagingFile();
+    try {
+      for await (const chunk of data) await writeAll(file, chunk);
+      await Deno.chmod(path, mode);
+      await file.sync();
+    } catch (error) {
+      await Deno.remove(path).catch(() => {});
+      file.close();
+      throw error;
+    }
+    return new LocalStaged(this, file, path);
+  }
+
+  /**
+   * A new, empty staging file, opened and locked. The lock tells
+   * removeLeftovers that a live run owns the file. A cleaner may remove the
+   * file between its creation and our lock, so the path is checked after.
+   */
+  async #createLockedStagingFile(): Promise<{ file: Deno.FsFile; path: string }> {
+    while (true) {
+      const path = this.pathOf(join(this.stagingFolder, `${crypto.randomUUID()}.partial`));
+      // 0600 from the first instant: staged bytes are never world-readable.
+      const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+      await file.lock(true);
+      const onDisk = await Deno.stat(path).catch(() => undefined);
+      if (onDisk?.ino === (await file.stat()).ino) return { file, path };
+      file.close();
+    }
+  }
+
+  async list(folder: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.pathOf(folder))) {
+        if (entry.isFile) names.push(entry.name);
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw error;
+    }
+    return names;
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await Deno.lstat(this.pathOf(name));
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  }
+
+  async *read(name: string): AsyncGenerator<Uint8Array> {
+    using file = await Deno.open(this.pathOf(name), { read: true });
+    yield* readChunks(file);
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await Deno.remove(this.pathOf(name));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+
+  async removeIfAbandoned(name: string): Promise<boolean> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.pathOf(name), { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+    try {
+      if (!(await file.tryLock(true))) return false;
+      await this.remove(name);
+      return true;
+    } finally {
+      file.close();
+    }
+  }
+
+  async removeLeftovers(): Promise<void> {
+    for (const name of await this.list(this.stagingFolder)) {
+      await this.removeIfAbandoned(join(this.stagingFolder, name));
+    }
+  }
+
+  /** Publishes a staged file at `path` as `name` without replacing anything. */
+  async publishStaged(path: string, name: string): Promise<boolean> {
+    const target = this.pathOf(name);
+    try {
+      await Deno.link(path, target);
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) return false;
+      if (!linkUnsupported(error)) throw error;
+      // File systems without hard links (FAT, exFAT, some network shares):
+      // rename is still atomic, but checking for an existing name first is racy.
+      if (await this.exists(name)) return false;
+      await Deno.rename(path, target);
+    }
+    await syncFolder(dirname(target));
+    return true;
+  }
+}
+
+class LocalStaged implements Staged {
+  constructor(
+    private readonly store: LocalStore,
+    private readonly file: Deno.FsFile,
+    private readonly path: string,
+  ) {}
+
+  publish(name: string): Promise<boolean> {
+    return this.store.publishStaged(this.path, name);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await Deno.remove(this.path);
+    } catch (error) {
+      // Gone already when publishing fell back to rename.
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    } finally {
+      this.file.close();
+    }
+  }
+}
+
+function linkUnsupported(error: unknown): boolean {
+  return error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotSupported;
+}

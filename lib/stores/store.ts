@@ -1,0 +1,40 @@
+/**
+ * Where backups go. Every destination implements this one small interface, so
+ * naming, retention, list, verify and restore are written once (the shape
+ * follows restic's backends). Names are relative paths inside the store.
+ */
+
+/** Bytes written to a store but not yet visible under a name. */
+export interface Staged {
+  /**
+   * Makes the staged bytes visible as `name` in one step, unless `name`
+   * exists already (then returns false and changes nothing). Until close(),
+   * the published file counts as in use, so removeIfAbandoned leaves it alone.
+   */
+  publish(name: string): Promise<boolean>;
+  /** Drops the staged bytes and releases the handle; a published name stays. */
+  close(): Promise<void>;
+}
+
+export interface Store {
+  /** Where the store is, for messages. */
+  readonly location: string;
+  /** How a person or a script finds the stored file `name`: for a folder, its absolute path. */
+  pathOf(name: string): string;
+  /** Creates the store if needed; fails if it cannot be written. */
+  prepare(): Promise<void>;
+  /** Streams `data` to durable storage under no visible name; `mode` is the file's permission bits. */
+  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, mode: number): Promise<Staged>;
+  /** Names of the files directly inside `folder` ("" for the top); none if it does not exist. */
+  list(folder: string): Promise<string[]>;
+  /** Whether `name` exists. */
+  exists(name: string): Promise<boolean>;
+  /** The content of `name`, in chunks; throws Deno.errors.NotFound if it does not exist. */
+  read(name: string): AsyncIterable<Uint8Array>;
+  /** Removes `name`; a name that is already gone is not an error. */
+  remove(name: string): Promise<void>;
+  /** Removes `name` unless a staged handle of a live run holds it; true if removed. */
+  removeIfAbandoned(name: string): Promise<boolean>;
+  /** Removes staged bytes that crashed or killed runs left behind. */
+  removeLeftovers(): Promise<void>;
+}

@@ -1,0 +1,58 @@
+/**
+ * tinybackup's entry point: picks the command, runs it, and turns its
+ * outcome into an exit code (0 done, 1 failed, 2 bad usage or input).
+ */
+import { backupCommand } from "./lib/cli/backup_command.ts";
+import { type CommandName, splitCommand } from "./lib/cli/args.ts";
+import { listCommand } from "./lib/cli/list_command.ts";
+import { printError, printResult } from "./lib/cli/output.ts";
+import { pruneCommand } from "./lib/cli/prune_command.ts";
+import { restoreCommand } from "./lib/cli/restore_command.ts";
+import { verifyCommand } from "./lib/cli/verify_command.ts";
+import { exitCodeOf, RunError, UsageError } from "./lib/errors.ts";
+import { VERSION } from "./lib/version.ts";
+
+const COMMANDS: Record<CommandName, (args: string[]) => Promise<void>> = {
+  backup: backupCommand,
+  list: listCommand,
+  restore: restoreCommand,
+  verify: verifyCommand,
+  prune: pruneCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+    printResult(`tinybackup ${VERSION}`);
+    return 0;
+  }
+  try {
+    const { command, args } = splitCommand(argv);
+    await COMMANDS[command](args);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof RunError) {
+      printError(error);
+      return exitCodeOf(error);
+    }
+    return reportUnexpected(error);
+  }
+}
+
+/** Failures the commands do not foresee: still one clear line, with the details a bug report needs. */
+function reportUnexpected(error: unknown): number {
+  if (error instanceof Deno.errors.PermissionDenied) {
+    printError(new RunError(`permission denied: ${error.message}`));
+  } else if (error instanceof Error && /ENOSPC|No space left/i.test(error.message)) {
+    printError(
+      new RunError(
+        "the destination's disk is full; nothing was changed",
+        "free some space and run again",
+      ),
+    );
+  } else {
+    printError(new RunError(error instanceof Error ? error.message : String(error)));
+  }
+  return 1;
+}
+
+Deno.exit(await main(Deno.args));
