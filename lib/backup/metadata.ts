@@ -89,10 +89,15 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   if (typeof m !== "object" || m === null || Array.isArray(m)) fail("no fields");
   if (m.format !== METADATA_FORMAT) fail(`an unknown format ${JSON.stringify(m.format)}`);
   if (m.file !== file) fail("a file name that does not match its backup");
-  if (!parseBackupFileName(file)) fail("a file name that is not a backup name");
+  const named = parseBackupFileName(file) ?? fail("a file name that is not a backup name");
   if (typeof m.name !== "string" || seriesNameProblem(m.name)) fail("an invalid series name");
-  if (typeof m.time !== "string" || !ISO_TIME.test(m.time)) fail("an invalid time");
+  // The file name may carry a shortened series name (see backupFileName).
+  if (!(m.name as string).startsWith(named.series)) {
+    fail("a series name its file name does not have");
+  }
+  if (typeof m.time !== "string" || !isIsoTime(m.time)) fail("an invalid time");
   if (!COMPRESSIONS.includes(m.compression as Compression)) fail("an unknown compression");
+  if (m.compression !== named.compression) fail("a compression its file name does not have");
   if (!isSize(m.size)) fail("an invalid size");
   if (!isSize(m.storedSize)) fail("an invalid stored size");
   if (typeof m.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.sha256)) fail("an invalid sha256");
@@ -100,6 +105,11 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   if (typeof m.tool !== "string") fail("an invalid tool");
   if (!isSourceInfo(m.source)) fail("an invalid source");
   return m as unknown as BackupMetadata;
+}
+
+function isIsoTime(text: string): boolean {
+  return ISO_TIME.test(text) && !Number.isNaN(Date.parse(text)) &&
+    new Date(text).toISOString() === text;
 }
 
 function isSize(value: unknown): boolean {

@@ -2,6 +2,7 @@
  * Retention policy: which backups of one series to remove. Pure, so the rule
  * is tested with plain values and applied the same way by backup and prune.
  */
+import { parseBackupFileName } from "./naming.ts";
 
 /** The least a backup needs for retention to order it. */
 export interface Dated {
@@ -13,11 +14,17 @@ export interface Dated {
   };
 }
 
-/** Orders newest first: by time, then by name. */
+/** Orders newest first: by time, then by the sequence number in the name, then by name. */
 export function newestFirst(a: Dated, b: Dated): number {
   const [x, y] = [a.metadata, b.metadata];
   if (x.time !== y.time) return x.time < y.time ? 1 : -1;
+  const bySequence = sequenceOf(y.file) - sequenceOf(x.file);
+  if (bySequence !== 0) return bySequence;
   return x.file < y.file ? 1 : x.file > y.file ? -1 : 0;
+}
+
+function sequenceOf(file: string): number {
+  return parseBackupFileName(file)?.sequence ?? 0;
 }
 
 /**

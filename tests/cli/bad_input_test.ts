@@ -1,0 +1,200 @@
+/**
+ * Every bad input: exit 2, nothing on stdout, one error line (plus a hint
+ * where a fix is known), and nothing written or deleted anywhere in the
+ * test's folder.
+ */
+import assert from "node:assert/strict";
+import {
+  IS_ROOT,
+  NOBODY,
+  type RunOptions,
+  snapshotTree,
+  tempDir,
+  textBytes,
+  tinybackup,
+} from "./_cli.ts";
+
+interface Case {
+  name: string;
+  /** Arguments; `@` stands for the test's folder. */
+  args: string[];
+  error: RegExp;
+  /** Runs as an unprivileged user: as root, permission checks would pass. */
+  unprivileged?: boolean;
+  stdin?: string;
+}
+
+const CASES: Case[] = [
+  { name: "no arguments", args: [], error: /nothing to do/ },
+  {
+    name: "missing file",
+    args: ["--file", "@/nope", "--dest", "@/dest"],
+    error: /file not found: .*nope/,
+  },
+  {
+    name: "a folder as --file",
+    args: ["--file", "@/folder", "--dest", "@/dest"],
+    error: /is a folder/,
+  },
+  {
+    name: "a device as --file",
+    args: ["--file", "/dev/null", "--dest", "@/dest"],
+    error: /not a regular file/,
+  },
+  {
+    name: "unreadable file",
+    args: ["--file", "@/secret", "--dest", "@/open/dest"],
+    error: /cannot read file: .*permission denied/,
+    unprivileged: true,
+  },
+  {
+    name: "--dest that is a file",
+    args: ["--file", "@/notes.db", "--dest", "@/notes.db"],
+    error: /not a folder/,
+  },
+  {
+    name: "destination not writable",
+    args: ["--file", "@/open/readable", "--dest", "@/locked"],
+    error: /destination is not writable/,
+    unprivileged: true,
+  },
+  {
+    name: "destination inside an unwritable folder",
+    args: ["--file", "@/open/readable", "--dest", "@/locked/sub"],
+    error: /destination is not writable/,
+    unprivileged: true,
+  },
+  {
+    name: "negative --keep",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--keep", "-1"],
+    error: /--keep/,
+  },
+  {
+    name: "--keep not a number",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--keep", "many"],
+    error: /--keep must be a whole number/,
+  },
+  {
+    name: "--keep with a fraction",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--keep", "1.5"],
+    error: /--keep must be a whole number/,
+  },
+  {
+    name: "unknown --compress",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--compress", "bzip2"],
+    error: /unknown compression 'bzip2'/,
+  },
+  {
+    name: "unknown flag",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--frobnicate"],
+    error: /unknown option '--frobnicate'/,
+  },
+  {
+    name: "unknown command",
+    args: ["backpu", "--dest", "@/dest"],
+    error: /unknown command 'backpu'/,
+  },
+  {
+    name: "--stdin without --name",
+    args: ["--stdin", "--dest", "@/dest"],
+    error: /--stdin needs --name/,
+    stdin: "x",
+  },
+  {
+    name: "both --file and --stdin",
+    args: ["--file", "@/notes.db", "--stdin", "--name", "x", "--dest", "@/dest"],
+    error: /cannot be used together/,
+    stdin: "x",
+  },
+  {
+    name: "--name with a slash",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--name", "a/b"],
+    error: /invalid series name 'a\/b'/,
+  },
+  {
+    name: "--name starting with a dot",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--name", ".hidden"],
+    error: /invalid series name/,
+  },
+  { name: "missing --dest", args: ["--file", "@/notes.db"], error: /--dest is required/ },
+  {
+    name: "--file value starting with a dash",
+    args: ["--file", "-x", "--dest", "@/dest"],
+    error: /option '--file' needs a value/,
+  },
+  {
+    name: "restore of a file that is not a backup",
+    args: ["restore", "@/notes.db", "--to", "@/out"],
+    error: /not a tinybackup backup/,
+  },
+  {
+    name: "restore of a backup-like name without metadata",
+    args: ["restore", "@/fake.20260101T000000Z.gz", "--to", "@/out"],
+    error: /not a tinybackup backup/,
+  },
+  { name: "restore of a missing path", args: ["restore", "@/gone.gz"], error: /backup not found/ },
+  { name: "restore of a folder", args: ["restore", "@/folder"], error: /not a tinybackup backup/ },
+  {
+    name: "list of a missing destination",
+    args: ["list", "--dest", "@/nowhere"],
+    error: /destination not found/,
+  },
+  {
+    name: "verify of a missing destination",
+    args: ["verify", "--dest", "@/nowhere"],
+    error: /destination not found/,
+  },
+  {
+    name: "prune without --keep",
+    args: ["prune", "--dest", "@/dest", "--name", "x"],
+    error: /prune needs --keep/,
+  },
+  {
+    name: "prune without a series",
+    args: ["prune", "--dest", "@/dest", "--keep", "1"],
+    error: /prune needs --file or --name/,
+  },
+];
+
+/** The folder every case runs against: a file, a folder, an unreadable file, an unwritable folder. */
+async function setUp(root: string): Promise<void> {
+  await Deno.writeFile(`${root}/notes.db`, textBytes(10));
+  await Deno.mkdir(`${root}/folder`);
+  await Deno.writeFile(`${root}/secret`, textBytes(1));
+  await Deno.chmod(`${root}/secret`, 0o000);
+  await Deno.mkdir(`${root}/open`, { mode: 0o777 });
+  await Deno.chmod(`${root}/open`, 0o777);
+  await Deno.writeFile(`${root}/open/readable`, textBytes(1));
+  await Deno.chmod(`${root}/open/readable`, 0o644);
+  await Deno.mkdir(`${root}/locked`);
+  await Deno.chmod(`${root}/locked`, 0o555);
+  await Deno.writeFile(`${root}/fake.20260101T000000Z.gz`, textBytes(1));
+  await Deno.chmod(root, 0o755);
+}
+
+for (const c of CASES) {
+  Deno.test(`bad input: ${c.name} exits 2 with a clear error and changes nothing`, async () => {
+    await using dir = await tempDir();
+    await setUp(dir.path);
+    const options: RunOptions = { stdin: c.stdin, cwd: dir.path };
+    // Another user's Deno needs a cache it can write, outside the folder we fingerprint.
+    await using cache = await tempDir();
+    if (c.unprivileged && IS_ROOT) {
+      await Deno.chmod(cache.path, 0o777);
+      options.asUser = NOBODY;
+      options.env = { DENO_DIR: cache.path };
+    }
+    const before = await snapshotTree(dir.path);
+    const result = await tinybackup(c.args.map((a) => a.replaceAll("@", dir.path)), options);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "");
+    const lines = result.stderr.trimEnd().split("\n");
+    assert.match(lines[0], /^tinybackup: error: /);
+    assert.match(lines[0], c.error);
+    if (lines.length > 1) {
+      assert.equal(lines.length, 2, result.stderr);
+      assert.match(lines[1], /^tinybackup: hint: /);
+    }
+    assert.deepEqual(await snapshotTree(dir.path), before);
+  });
+}

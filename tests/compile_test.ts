@@ -1,0 +1,57 @@
+/**
+ * The release build: `deno compile` with the permission set from deno.json
+ * gives a binary that backs up and restores on its own. deno compile
+ * downloads its runtime; where that cannot be had, the test is ignored and
+ * the reason printed.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { sameBytes, textBytes } from "./cli/_cli.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const workDir = await Deno.makeTempDir({ prefix: "tinybackup-compile-" });
+const binary = `${workDir}/tinybackup`;
+
+const compile = await new Deno.Command(Deno.execPath(), {
+  args: ["compile", "-q", "-P=tinybackup", "--output", binary, "main.ts"],
+  cwd: ROOT,
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const compileErrors = new TextDecoder().decode(compile.stderr);
+const runtimeUnavailable = compile.code !== 0 &&
+  /error sending request|dns error|Connect/i.test(compileErrors);
+if (runtimeUnavailable) {
+  console.error(
+    "compile_test: SKIPPED, deno compile could not download its runtime here " +
+      "(no internet); the release workflow compiles on GitHub",
+  );
+  await Deno.remove(workDir, { recursive: true });
+}
+
+Deno.test({
+  name: "deno compile builds a binary that backs up and restores",
+  ignore: runtimeUnavailable,
+  async fn() {
+    try {
+      assert.equal(compile.code, 0, compileErrors);
+      const content = textBytes(1000);
+      await Deno.writeFile(`${workDir}/notes.db`, content);
+      const backup = await new Deno.Command(binary, {
+        args: ["--file", `${workDir}/notes.db`, "--dest", `${workDir}/b`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(backup.code, 0, new TextDecoder().decode(backup.stderr));
+      const path = new TextDecoder().decode(backup.stdout).trim();
+      const restore = await new Deno.Command(binary, {
+        args: ["restore", path, "--to", "-"],
+        stdout: "piped",
+      }).output();
+      assert.equal(restore.code, 0);
+      assert.ok(sameBytes(restore.stdout, content));
+    } finally {
+      await Deno.remove(workDir, { recursive: true });
+    }
+  },
+});
