@@ -38,14 +38,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Failures the commands do not foresee: still one clear line, with the details a bug report needs. */
+/** Failures the commands do not foresee: still one clear line, never a stack trace. */
 function reportUnexpected(error: unknown): number {
   if (error instanceof Deno.errors.PermissionDenied) {
     printError(new RunError(`permission denied: ${error.message}`));
-  } else if (error instanceof Error && /ENOSPC|No space left/i.test(error.message)) {
+  } else if ((error as { code?: string }).code === "ENOSPC") {
     printError(
       new RunError(
-        "the destination's disk is full; nothing was changed",
+        "the disk is full; nothing was left half-written and no backup was removed",
         "free some space and run again",
       ),
     );
