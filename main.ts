@@ -9,6 +9,11 @@ import { printError, printResult } from "./lib/cli/output.ts";
 import { pruneCommand } from "./lib/cli/prune_command.ts";
 import { restoreCommand } from "./lib/cli/restore_command.ts";
 import { verifyCommand } from "./lib/cli/verify_command.ts";
+import { jobsCommand } from "./lib/cli/jobs_command.ts";
+import { unscheduleCommand } from "./lib/cli/unschedule_command.ts";
+import { doctorCommand } from "./lib/cli/doctor_command.ts";
+import { logCommand } from "./lib/cli/log_command.ts";
+import { runJobCommand } from "./lib/cli/run_job_command.ts";
 import { exitCodeOf, RunError, UsageError } from "./lib/errors.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -18,6 +23,11 @@ const COMMANDS: Record<CommandName, (args: string[]) => Promise<void>> = {
   restore: restoreCommand,
   verify: verifyCommand,
   prune: pruneCommand,
+  jobs: jobsCommand,
+  unschedule: unscheduleCommand,
+  doctor: doctorCommand,
+  log: logCommand,
+  "run-job": runJobCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

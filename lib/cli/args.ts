@@ -6,6 +6,8 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/naming.ts";
+import { MIN_MINUTES, parseDuration } from "../schedule/duration.ts";
+import { parseTimeOfDay } from "../schedule/next_run.ts";
 
 /** Options every command knows. */
 const COMMON = { help: { type: "boolean", short: "h" } } as const;
@@ -17,7 +19,18 @@ const SERIES = {
   json: { type: "boolean" },
 } as const;
 
-export const COMMANDS = ["backup", "list", "restore", "verify", "prune"] as const;
+export const COMMANDS = [
+  "backup",
+  "list",
+  "restore",
+  "verify",
+  "prune",
+  "jobs",
+  "unschedule",
+  "doctor",
+  "log",
+  "run-job",
+] as const;
 export type CommandName = typeof COMMANDS[number];
 
 /** Splits argv into a command and its arguments; backup when none is named. */
@@ -51,6 +64,22 @@ export interface BackupArgs {
   quiet: boolean;
   verbose: boolean;
   allowChanging: boolean;
+  /** How to schedule this backup with at(1), if at all. */
+  schedule?: ScheduleArgs;
+}
+
+export interface ScheduleArgs {
+  /** --every, as written and in minutes. */
+  every?: { text: string; minutes: number };
+  /** --at HH:MM. */
+  at?: string;
+  /** --time SPEC. */
+  time?: string;
+  /** Queue the job without backing up now. */
+  scheduleOnly: boolean;
+  /** Stop after this many scheduled runs; null for no limit. */
+  runs: number | null;
+  stopIfMissing: boolean;
 }
 
 /** The default number of backups kept per series, as in the first seed. */
@@ -67,6 +96,12 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     quiet: { type: "boolean", short: "q" },
     verbose: { type: "boolean", short: "v" },
     "allow-changing": { type: "boolean" },
+    every: { type: "string" },
+    at: { type: "string" },
+    time: { type: "string" },
+    "schedule-only": { type: "boolean" },
+    runs: { type: "string" },
+    "stop-if-missing": { type: "boolean" },
   }, false);
   const file = v.string("file");
   const name = v.string("name");
@@ -101,8 +136,16 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   }
   const keep = v.string("keep");
   const compress = v.string("compress");
+  const schedule = scheduleArgs(v);
+  if (schedule && stdin) {
+    throw new UsageError(
+      "--stdin cannot be scheduled: a scheduled run has nothing piped into it",
+      "schedule a file; for a command's output, run the pipe from your own scheduler",
+    );
+  }
   return {
     ...base,
+    schedule,
     help: false,
     file,
     name: seriesName(name ?? baseName(file!)),
@@ -110,6 +153,120 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     keep: keep === undefined ? DEFAULT_KEEP : parseKeep(keep),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
   };
+}
+
+/** The scheduling options, checked; undefined when the backup is not to be scheduled. */
+function scheduleArgs(v: Values): ScheduleArgs | undefined {
+  const every = v.string("every");
+  const at = v.string("at");
+  const time = v.string("time");
+  const runs = v.string("runs");
+  if (every === undefined && time === undefined) {
+    for (const option of ["at", "runs", "schedule-only", "stop-if-missing"]) {
+      if (v.string(option) !== undefined || v.flag(option)) {
+        throw new UsageError(`--${option} needs --every or --time`, "e.g. --every 1d --at 02:00");
+      }
+    }
+    return undefined;
+  }
+  if (every !== undefined && time !== undefined) {
+    throw new UsageError(
+      "--every and --time cannot be used together",
+      "choose one way to schedule",
+    );
+  }
+  if (at !== undefined && every === undefined) {
+    throw new UsageError("--at goes with --every", "for an at(1) time spec, use --time");
+  }
+  const minutes = every === undefined ? undefined : parseDuration(every);
+  if (every !== undefined && (minutes === undefined || minutes < MIN_MINUTES)) {
+    throw new UsageError(
+      `invalid --every '${every}': use minutes, hours, days or weeks, at least 1 minute`,
+      "for example: 30m, 6h, 1d, 1w, 1h30m",
+    );
+  }
+  if (at !== undefined && !parseTimeOfDay(at)) {
+    throw new UsageError(
+      `invalid --at '${at}': use HH:MM, 24-hour local time`,
+      "for example: --at 02:00",
+    );
+  }
+  if (time !== undefined && time.trim() === "") throw new UsageError("--time is empty");
+  const runsCount = runs === undefined ? null : /^\d+$/.test(runs) ? Number(runs) : NaN;
+  if (runsCount !== null && !(Number.isSafeInteger(runsCount) && runsCount >= 1)) {
+    throw new UsageError(`--runs must be a whole number, 1 or more (got '${runs}')`);
+  }
+  return {
+    every: every === undefined ? undefined : { text: every, minutes: minutes! },
+    at,
+    time,
+    scheduleOnly: v.flag("schedule-only"),
+    runs: runsCount,
+    stopIfMissing: v.flag("stop-if-missing"),
+  };
+}
+
+/** `jobs [--json]`, `doctor` and `log [ID] [--json]`. */
+export interface JobsArgs {
+  help: boolean;
+  json: boolean;
+  /** For log: only this job's runs. */
+  id?: string;
+}
+
+export function parseJobsArgs(args: string[]): JobsArgs {
+  const { values: v } = parse(args, { json: { type: "boolean" } }, false);
+  return { help: v.flag("help"), json: v.flag("json") };
+}
+
+export function parseDoctorArgs(args: string[]): JobsArgs {
+  const { values: v } = parse(args, {}, false);
+  return { help: v.flag("help"), json: false };
+}
+
+export function parseLogArgs(args: string[]): JobsArgs {
+  const { values: v, positionals } = parse(args, { json: { type: "boolean" } }, true);
+  if (positionals.length > 1) throw new UsageError("log takes at most one job id");
+  return { help: v.flag("help"), json: v.flag("json"), id: positionals[0] };
+}
+
+export interface UnscheduleArgs {
+  help: boolean;
+  ids: string[];
+  file?: string;
+  dest?: string;
+  all: boolean;
+  dryRun: boolean;
+}
+
+export function parseUnscheduleArgs(args: string[]): UnscheduleArgs {
+  const { values: v, positionals } = parse(args, {
+    file: { type: "string" },
+    dest: { type: "string" },
+    all: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  }, true);
+  const result: UnscheduleArgs = {
+    help: v.flag("help"),
+    ids: positionals,
+    file: v.string("file"),
+    dest: v.string("dest"),
+    all: v.flag("all"),
+    dryRun: v.flag("dry-run"),
+  };
+  if (result.help) return result;
+  const byPaths = result.file !== undefined || result.dest !== undefined;
+  const ways = [positionals.length > 0, byPaths, result.all].filter(Boolean).length;
+  if (ways !== 1) {
+    throw new UsageError(
+      "unschedule takes job ids, or --file with --dest, or --all",
+      "see the ids with 'tinybackup jobs'",
+    );
+  }
+  if (byPaths && (result.file === undefined || result.dest === undefined)) {
+    throw new UsageError("unschedule needs both --file and --dest");
+  }
+  return result;
 }
 
 /** Which series a list, verify or prune is about; all when neither is given. */

@@ -11,6 +11,10 @@ import { type BackupArgs, parseBackupArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
 import { backupJson, humanSize } from "./format.ts";
 import { helpFor } from "./help.ts";
+import { jobJson } from "./jobs_command.ts";
+import { scheduleJob } from "./schedule_job.ts";
+import type { QueuedJob } from "../schedule/queue.ts";
+import { resolve } from "node:path";
 import { Messages, printJson, printResult } from "./output.ts";
 import { progressFor } from "./progress.ts";
 
@@ -21,6 +25,22 @@ export async function backupCommand(argv: string[]): Promise<void> {
   const source = await openSource(args);
   const store = await openDestination(args.dest, false);
   if (args.dryRun) return dryRun(args, source, store, messages);
+  let queued: QueuedJob | undefined;
+  if (args.schedule) {
+    // Bad input must stop the run before anything is queued.
+    await seriesBackups(store, args.name, source);
+    queued = await scheduleJob({
+      name: args.name,
+      file: resolve(args.file!),
+      dest: store.location,
+      keep: args.keep,
+      compression: args.compression,
+      schedule: args.schedule,
+    }, messages);
+    if (args.schedule.scheduleOnly) {
+      return args.json ? printJson(jobJson(queued)) : printResult(queued.job.id);
+    }
+  }
 
   const progress = progressFor(source.expectedSize);
   const started = performance.now();
@@ -54,7 +74,12 @@ export async function backupCommand(argv: string[]): Promise<void> {
   }
   for (const old of removed) messages.detail(`removed ${old.path}`);
   if (args.json) {
-    printJson({ ...backupJson(backup), unchanged, removed: removed.map((b) => b.path) });
+    printJson({
+      ...backupJson(backup),
+      unchanged,
+      removed: removed.map((b) => b.path),
+      ...(queued ? { job: jobJson(queued) } : {}),
+    });
   } else {
     printResult(backup.path);
   }
@@ -81,6 +106,12 @@ async function dryRun(args: BackupArgs, source: Source, store: Store, messages: 
     .map((b) => store.pathOf(b.metadata.file));
   const path = store.pathOf(file);
   messages.note(`dry run: would back up ${args.file ?? "stdin"} to ${path}`);
+  if (args.schedule) {
+    const how = args.schedule.time !== undefined
+      ? `at '${args.schedule.time}'`
+      : `every ${args.schedule.every!.text}${args.schedule.at ? ` at ${args.schedule.at}` : ""}`;
+    messages.note(`dry run: would schedule it ${how}`);
+  }
   for (const old of removed) messages.note(`dry run: would remove ${old}`);
   if (args.json) {
     printJson({ dryRun: true, path, removed });

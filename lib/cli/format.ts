@@ -38,3 +38,11 @@ export function backupLine(backup: Backup): string {
     m.compression.padEnd(4)
   }  ${backup.path}${flag}`;
 }
+
+/** A moment as local `YYYY-MM-DD HH:MM`, for people reading schedules. */
+export function localTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${
+    two(date.getHours())
+  }:${two(date.getMinutes())}`;
+}

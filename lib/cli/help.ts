@@ -11,6 +11,12 @@ Usage:
   tinybackup restore BACKUP [--to PATH | --to -] [--force]
   tinybackup verify --dest DIR [--file PATH | --name NAME] [--json]
   tinybackup prune --dest DIR (--file PATH | --name NAME) --keep N [--dry-run]
+  tinybackup --file PATH --dest DIR (--every DURATION [--at HH:MM] | --time SPEC)
+                                                     back up now, then on a schedule
+  tinybackup jobs [--json]                           the scheduled jobs
+  tinybackup unschedule ID... | --file PATH --dest DIR | --all [--dry-run]
+  tinybackup doctor                                  can scheduling work here?
+  tinybackup log [ID] [--json]                       history of scheduled runs
   tinybackup COMMAND --help | tinybackup --version
 
 Backup options:
@@ -23,6 +29,15 @@ Backup options:
   --json            print a JSON object describing the result instead of the path
   -q, --quiet       print no notes, only warnings and errors
   -v, --verbose     say more about what happens
+
+Scheduling options (jobs run with at(1); see 'tinybackup doctor'):
+  --every DURATION  back up now, then every 30m, 6h, 1d, 1w, 1h30m ...
+  --at HH:MM        with --every: at this local time (daily, weekly: same weekday)
+  --time SPEC       any at(1) time spec, applied again after each run
+  --schedule-only   queue the job without backing up now (prints the job id)
+  --runs N          stop after N scheduled runs
+  --stop-if-missing stop the job, instead of failing each time, once the file is gone
+  --name, --keep and --compress are kept in the job; --stdin cannot be scheduled.
 
 Prints the new backup's path on stdout. Exit codes: 0 success (also when the
 content was unchanged), 1 the run failed, 2 bad usage or bad input.
@@ -52,6 +67,39 @@ Decompresses and hashes every backup in DIR and compares it with its metadata.
 Prints "ok" or "bad" and the path for each; exits 1 if any is bad. Files that
 look like backups but have no valid metadata count as bad.
   --json   a JSON array: each backup with ok (true or false) and problem
+`,
+  jobs: `Usage: tinybackup jobs [--json]
+
+Lists every tinybackup job in the at(1) queue: id, schedule, next run, last
+result, file and destination, and anything that will make the next run fail.
+  --json   a JSON array: id, name, file, dest, schedule, next, atJob, runsLeft,
+           stopIfMissing, keep, compression, lastRun (null or time, result,
+           message) and problems
+`,
+  unschedule: `Usage: tinybackup unschedule ID... | --file PATH --dest DIR | --all [--dry-run]
+
+Removes scheduled jobs and prints the id of each. A run executing at that
+moment does not queue itself again.
+  --file PATH --dest DIR   the jobs that back up PATH to DIR
+  --all                    every tinybackup job
+  --dry-run                print what would be removed; remove nothing
+`,
+  doctor: `Usage: tinybackup doctor
+
+Checks that scheduled jobs can run here: at(1) installed, its daemon running,
+this user allowed to use it, the run log writable, and every queued job's
+program and file still there. Says how to fix each problem. Exits 0 when
+scheduling will work, 1 otherwise.
+`,
+  log: `Usage: tinybackup log [ID] [--json]
+
+The history of scheduled runs, oldest first: time, job id, result (ok,
+unchanged, failed, stopped, cancelled) and what happened.
+  --json   a JSON array of runs: time, id, result, message, path, nextAtJob
+`,
+  "run-job": `Usage: tinybackup run-job JOB
+
+Runs one scheduled job. at(1) jobs call this; there is no need to call it by hand.
 `,
   prune: `Usage: tinybackup prune --dest DIR (--file PATH | --name NAME) --keep N [--dry-run]
 

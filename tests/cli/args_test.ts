@@ -84,6 +84,7 @@ Deno.test("parseBackupArgs defaults: keep 14, gzip, series named after the file,
     quiet: false,
     verbose: false,
     allowChanging: false,
+    schedule: undefined,
   };
   assert.deepEqual(parseBackupArgs(backupOf()), expected);
   assert.equal(DEFAULT_KEEP, 14);

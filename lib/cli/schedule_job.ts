@@ -1,0 +1,70 @@
+/** Queueing the job for `tinybackup --file F --dest D --every ... | --time ...`. */
+import { UsageError } from "../errors.ts";
+import { listQueue, removeJob } from "../schedule/at.ts";
+import { describeSchedule, newJob } from "../schedule/job.ts";
+import { findJobs, type QueuedJob, queueJob } from "../schedule/queue.ts";
+import { sameJob } from "../schedule/job.ts";
+import { selfCommand } from "../schedule/self_command.ts";
+import type { Compression } from "../backup/naming.ts";
+import type { ScheduleArgs } from "./args.ts";
+import { localTime } from "./format.ts";
+import type { Messages } from "./output.ts";
+
+export interface ScheduleRequest {
+  name: string;
+  /** Absolute path of the file. */
+  file: string;
+  /** Absolute path of the destination. */
+  dest: string;
+  keep: number;
+  compression: Compression;
+  schedule: ScheduleArgs;
+}
+
+/**
+ * Queues the job, unless the same job (same file, destination, name and
+ * schedule) is queued already: then that one is reported and kept.
+ */
+export async function scheduleJob(
+  request: ScheduleRequest,
+  messages: Messages,
+): Promise<QueuedJob> {
+  const { schedule } = request;
+  const job = newJob({
+    ...request,
+    every: schedule.every,
+    at: schedule.at,
+    time: schedule.time,
+    runs: schedule.runs,
+    stopIfMissing: schedule.stopIfMissing,
+    command: selfCommand(),
+  }, new Date());
+  const existing = (await findJobs()).find((queued) => sameJob(queued.job, job));
+  if (existing) {
+    messages.warning(
+      `already scheduled as job ${existing.job.id} (${
+        describeSchedule(job.schedule)
+      }); not adding another`,
+    );
+    return existing;
+  }
+  const atJob = await queueJob(job);
+  let next = job.next ? new Date(job.next) : undefined;
+  if (job.schedule.kind === "time") {
+    next = (await listQueue()).find((entry) => entry.number === atJob)?.due;
+    // A spec that is already due ("now") would, applied again after each run, run back to back.
+    if (next && next.getTime() <= Date.now()) {
+      await removeJob(atJob);
+      throw new UsageError(
+        `--time '${job.schedule.spec}' is due right away, so repeating it would run without pause`,
+        "give a time that comes round again, like '02:00' or 'now + 1 hour'",
+      );
+    }
+  }
+  messages.note(
+    `scheduled job ${job.id}: ${describeSchedule(job.schedule)}; next run ${
+      next ? localTime(next) : "as at(1) decides"
+    }`,
+  );
+  return { job, atJob, next };
+}

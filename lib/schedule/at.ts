@@ -1,0 +1,128 @@
+/**
+ * Talking to at(1): queue a script, list the queue, read a job, remove one.
+ * Every job goes to tinybackup's own queue letter (z by default: later
+ * letters run with more niceness, which suits backups).
+ */
+import { RunError, UsageError } from "../errors.ts";
+import { type AtqEntry, formatAtTime, parseAtq, parseSubmitted } from "./at_format.ts";
+
+/** The queue letter; TINYBACKUP_AT_QUEUE picks another (a–z, A–Z). */
+export function atQueue(): string {
+  const queue = Deno.env.get("TINYBACKUP_AT_QUEUE") ?? "z";
+  if (!/^[a-zA-Z]$/.test(queue)) {
+    throw new UsageError(`TINYBACKUP_AT_QUEUE must be one letter, a-z or A-Z (got '${queue}')`);
+  }
+  return queue;
+}
+
+/**
+ * The environment at(1) stores with a job, which the job runs with. at keeps
+ * the whole environment of whoever queues a job, secrets included, in its
+ * spool; only what a backup run needs is passed on.
+ */
+const KEPT_ENVIRONMENT = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "LANG",
+  "LC_ALL",
+  "TZ",
+  "XDG_STATE_HOME",
+  "DENO_DIR",
+  "TINYBACKUP_AT_QUEUE",
+];
+
+function jobEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of KEPT_ENVIRONMENT) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs an at(1) program; fails with doctor's hint when at is not installed. */
+async function runAt(program: string, args: string[], input?: string): Promise<Output> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(program, {
+      args,
+      // Jobs start in the folder they were queued from; "/" never goes away.
+      cwd: "/",
+      clearEnv: true,
+      env: jobEnvironment(),
+      stdin: input === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new RunError(
+        `${program} is not installed, so jobs cannot be scheduled`,
+        "run 'tinybackup doctor' to see how to set up at(1) here",
+      );
+    }
+    throw error;
+  }
+  if (input !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** What at said when it refused a job, without its notice about /bin/sh. */
+function atComplaint(output: Output): string {
+  return (output.stderr + output.stdout).split("\n")
+    .filter((line) => line.trim() !== "" && !/executed using \/bin\/sh/.test(line))
+    .join("; ");
+}
+
+/**
+ * Queues `script` to run at `when`: a moment, or an at(1) time spec.
+ * @returns the at job number
+ * @throws {UsageError} when at rejects the time spec, with at's own message
+ */
+export async function submitJob(script: string, when: Date | string): Promise<number> {
+  const timeArgs = when instanceof Date ? ["-t", formatAtTime(when)] : when.trim().split(/\s+/);
+  const output = await runAt("at", ["-q", atQueue(), ...timeArgs], script);
+  const number = parseSubmitted(output.stderr + output.stdout);
+  if (output.code !== 0 || number === undefined) {
+    const complaint = atComplaint(output) || `exit code ${output.code}`;
+    if (typeof when === "string") {
+      throw new UsageError(`at(1) rejected the time '${when}': ${complaint}`);
+    }
+    throw new RunError(`at(1) could not queue the job: ${complaint}`, "run 'tinybackup doctor'");
+  }
+  return number;
+}
+
+/** The jobs in tinybackup's queue. */
+export async function listQueue(): Promise<AtqEntry[]> {
+  const output = await runAt("atq", ["-q", atQueue()]);
+  if (output.code !== 0) {
+    throw new RunError(`atq failed: ${atComplaint(output)}`, "run 'tinybackup doctor'");
+  }
+  return parseAtq(output.stdout).filter((entry) => entry.queue !== "=");
+}
+
+/** The script of job `number` (`at -c`), or undefined when it is gone. */
+export async function readJob(number: number): Promise<string | undefined> {
+  const output = await runAt("at", ["-c", String(number)]);
+  return output.code === 0 ? output.stdout : undefined;
+}
+
+/** Removes job `number`; false when it was already gone. */
+export async function removeJob(number: number): Promise<boolean> {
+  return (await runAt("atrm", [String(number)])).code === 0;
+}

@@ -1,0 +1,173 @@
+/**
+ * A scheduled job: its settings, and the at(1) script that carries them. The
+ * script holds one marker line with the settings as JSON, so tinybackup finds
+ * its jobs by reading the queue (`at -c`), with no index of its own, and one
+ * command that runs this same program with the same settings.
+ */
+import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/naming.ts";
+import { anchorFor, nextRunAfter, parseTimeOfDay } from "./next_run.ts";
+import { quoteForSh } from "./quote.ts";
+
+export type JobSchedule =
+  | {
+    kind: "every";
+    /** As the user wrote it, e.g. `6h` or `1d`. */
+    every: string;
+    everyMinutes: number;
+    /** `HH:MM` local time, for whole-day intervals. */
+    at?: string;
+    /** The first slot of the schedule's grid, ISO 8601. */
+    anchor: string;
+  }
+  | {
+    kind: "time";
+    /** An at(1) time spec, applied again after each run. */
+    spec: string;
+  };
+
+export interface Job {
+  /** Stable for the job's whole life, across every run. */
+  id: string;
+  /** Series name. */
+  name: string;
+  /** Absolute path of the file to back up. */
+  file: string;
+  /** Absolute path of the destination. */
+  dest: string;
+  keep: number;
+  compression: Compression;
+  schedule: JobSchedule;
+  /** Runs still to come, counting the queued one; null for no limit. */
+  runsLeft: number | null;
+  /** Stop the job, instead of failing at each run, once the file is gone. */
+  stopIfMissing: boolean;
+  /** When the queued run is due, ISO 8601; null when at(1) decides (time specs). */
+  next: string | null;
+  /** The command that runs this program (see selfCommand), absolute paths. */
+  command: string[];
+}
+
+const MARKER = "# tinybackup-job ";
+
+/** A fresh job id: eight lowercase hex digits. */
+export function newJobId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+}
+
+/** What a new job is made from. */
+export interface JobSettings {
+  name: string;
+  file: string;
+  dest: string;
+  keep: number;
+  compression: Compression;
+  every?: { text: string; minutes: number };
+  at?: string;
+  time?: string;
+  runs: number | null;
+  stopIfMissing: boolean;
+  command: string[];
+}
+
+/** A new job, scheduled at `now`, with its first run queued for the next slot. */
+export function newJob(settings: JobSettings, now: Date, id = newJobId()): Job {
+  const schedule: JobSchedule = settings.time !== undefined
+    ? { kind: "time", spec: settings.time }
+    : {
+      kind: "every",
+      every: settings.every!.text,
+      everyMinutes: settings.every!.minutes,
+      at: settings.at,
+      anchor: anchorFor(now, settings.at ? parseTimeOfDay(settings.at) : undefined).toISOString(),
+    };
+  return {
+    id,
+    name: settings.name,
+    file: settings.file,
+    dest: settings.dest,
+    keep: settings.keep,
+    compression: settings.compression,
+    schedule,
+    runsLeft: settings.runs,
+    stopIfMissing: settings.stopIfMissing,
+    next: schedule.kind === "every" ? nextRunAfter(schedule, now).toISOString() : null,
+    command: settings.command,
+  };
+}
+
+/**
+ * The job to queue when `job` runs at `now`: the same job, one run fewer,
+ * due at the first slot after now. Undefined when this run is the last.
+ */
+export function successor(job: Job, now: Date): Job | undefined {
+  if (job.runsLeft === 1) return undefined;
+  return {
+    ...job,
+    runsLeft: job.runsLeft === null ? null : job.runsLeft - 1,
+    next: job.schedule.kind === "every" ? nextRunAfter(job.schedule, now).toISOString() : null,
+  };
+}
+
+/** The text given to at(1): the marker line, then the command that runs the job. */
+export function jobScript(job: Job): string {
+  // JSON.stringify escapes newlines, so the marker stays one line whatever the paths hold.
+  const json = JSON.stringify(job);
+  const command = [...job.command, "run-job", json];
+  return `${MARKER}${json}\nexec ${command.map(quoteForSh).join(" ")}\n`;
+}
+
+/** The job in a script printed by `at -c`, or undefined when it is not a tinybackup job. */
+export function parseJobScript(script: string): Job | undefined {
+  const line = script.split("\n").find((l) => l.startsWith(MARKER));
+  if (!line) return undefined;
+  try {
+    return parseJob(line.slice(MARKER.length));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses and checks a job's JSON.
+ * @throws {Error} when it is not a complete, valid job
+ */
+export function parseJob(text: string): Job {
+  const job = JSON.parse(text) as Job;
+  const s = job?.schedule;
+  const valid = typeof job === "object" && job !== null &&
+    typeof job.id === "string" && /^[0-9a-f]{8}$/.test(job.id) &&
+    typeof job.name === "string" && !seriesNameProblem(job.name) &&
+    typeof job.file === "string" && job.file.startsWith("/") &&
+    typeof job.dest === "string" && job.dest.startsWith("/") &&
+    Number.isSafeInteger(job.keep) && job.keep >= 0 &&
+    COMPRESSIONS.includes(job.compression) &&
+    (job.runsLeft === null || (Number.isSafeInteger(job.runsLeft) && job.runsLeft >= 1)) &&
+    typeof job.stopIfMissing === "boolean" &&
+    (job.next === null || typeof job.next === "string") &&
+    Array.isArray(job.command) && job.command.length > 0 &&
+    job.command.every((part) => typeof part === "string") && job.command[0].startsWith("/") &&
+    typeof s === "object" && s !== null &&
+    (s.kind === "time"
+      ? typeof s.spec === "string" && s.spec.trim() !== ""
+      : s.kind === "every" && Number.isSafeInteger(s.everyMinutes) && s.everyMinutes >= 1 &&
+        typeof s.anchor === "string" && !Number.isNaN(Date.parse(s.anchor)));
+  if (!valid) throw new Error("not a valid tinybackup job");
+  return job;
+}
+
+/** The schedule in words: `every 6h`, `every 1d at 02:00`, `at 'now + 1 hour'`. */
+export function describeSchedule(schedule: JobSchedule): string {
+  if (schedule.kind === "time") return `at '${schedule.spec}'`;
+  return `every ${schedule.every}${schedule.at ? ` at ${schedule.at}` : ""}`;
+}
+
+/** The files a job's command needs: the program, and the script it runs from source. */
+export function commandFiles(job: Job): string[] {
+  return job.command.length > 1 ? [job.command[0], job.command.at(-1)!] : [job.command[0]];
+}
+
+/** Whether two jobs back up the same file to the same place on the same schedule. */
+export function sameJob(a: Job, b: Job): boolean {
+  return a.file === b.file && a.dest === b.dest && a.name === b.name &&
+    describeSchedule(a.schedule) === describeSchedule(b.schedule);
+}

@@ -1,0 +1,28 @@
+/** What stands in a queued job's way: a missing program or source. */
+import { commandFiles, type Job } from "./job.ts";
+
+/** Problems that will make the job's next run fail or stop, in words; empty when none. */
+export async function jobProblems(job: Job): Promise<string[]> {
+  const problems: string[] = [];
+  for (const file of commandFiles(job)) {
+    if (!(await exists(file))) problems.push(`the program it runs is gone: ${file}`);
+  }
+  if (!(await exists(job.file))) {
+    problems.push(
+      job.stopIfMissing
+        ? `the source is gone, so the job will stop: ${job.file}`
+        : `the source is gone: ${job.file}`,
+    );
+  }
+  return problems;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
