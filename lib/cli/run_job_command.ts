@@ -11,6 +11,7 @@ import { removeJob } from "../schedule/at.ts";
 import { isCancelled } from "../schedule/cancellation.ts";
 import { type Job, parseJob, successor } from "../schedule/job.ts";
 import { queueJob } from "../schedule/queue.ts";
+import { markRunning } from "../schedule/running.ts";
 import { appendRun, type RunRecord } from "../schedule/run_log.ts";
 import { FileSource } from "../sources/file_source.ts";
 import { openDestination } from "./destination.ts";
@@ -20,6 +21,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
   const time = new Date().toISOString();
   const log = (record: Omit<RunRecord, "time" | "id">) =>
     appendRun({ time, id: job.id, ...record });
+  await using _running = await markRunning(job.id);
 
   if (await isCancelled(job.id)) {
     return await log({ result: "cancelled", message: "the job was unscheduled; not run" });
@@ -86,7 +88,7 @@ async function queueSuccessor(job: Job): Promise<{ nextAtJob?: number; requeueEr
   const next = successor(job, new Date());
   if (!next) return {};
   try {
-    return { nextAtJob: await queueJob(next) };
+    return { nextAtJob: (await queueJob(next)).atJob };
   } catch (error) {
     return { requeueError: error instanceof Error ? error.message : String(error) };
   }

@@ -1,6 +1,5 @@
 /** Queueing the job for `tinybackup --file F --dest D --every ... | --time ...`. */
-import { UsageError } from "../errors.ts";
-import { listQueue, removeJob } from "../schedule/at.ts";
+import { RunError, UsageError } from "../errors.ts";
 import { describeSchedule, newJob } from "../schedule/job.ts";
 import { findJobs, type QueuedJob, queueJob } from "../schedule/queue.ts";
 import { sameJob } from "../schedule/job.ts";
@@ -48,19 +47,10 @@ export async function scheduleJob(
     );
     return existing;
   }
-  const atJob = await queueJob(job);
-  let next = job.next ? new Date(job.next) : undefined;
-  if (job.schedule.kind === "time") {
-    next = (await listQueue()).find((entry) => entry.number === atJob)?.due;
-    // A spec that is already due ("now") would, applied again after each run, run back to back.
-    if (next && next.getTime() <= Date.now()) {
-      await removeJob(atJob);
-      throw new UsageError(
-        `--time '${job.schedule.spec}' is due right away, so repeating it would run without pause`,
-        "give a time that comes round again, like '02:00' or 'now + 1 hour'",
-      );
-    }
-  }
+  const { atJob, next } = await queueJob(job).catch((error) => {
+    // At scheduling time, a spec that can never repeat is bad input.
+    throw error instanceof RunError ? new UsageError(error.message, error.hint) : error;
+  });
   messages.note(
     `scheduled job ${job.id}: ${describeSchedule(job.schedule)}; next run ${
       next ? localTime(next) : "as at(1) decides"

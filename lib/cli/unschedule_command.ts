@@ -4,49 +4,52 @@ import { RunError } from "../errors.ts";
 import { removeJob } from "../schedule/at.ts";
 import { markCancelled } from "../schedule/cancellation.ts";
 import { findJobs } from "../schedule/queue.ts";
+import { runningIds } from "../schedule/running.ts";
 import { parseUnscheduleArgs, type UnscheduleArgs } from "./args.ts";
 import { helpFor } from "./help.ts";
 import { Messages, printResult } from "./output.ts";
 
+const JOB_ID = /^[0-9a-f]{8}$/;
+
+/**
+ * Marks come first, then a fresh look at the queue: a run that starts
+ * meanwhile either queues its successor before that look (and it is removed
+ * here) or after it (and then finds the mark and removes its successor).
+ */
 export async function unscheduleCommand(argv: string[]): Promise<void> {
   const args = parseUnscheduleArgs(argv);
   if (args.help) return printResult(helpFor("unschedule"));
-  const ids = await selectedIds(args);
-  if (!args.dryRun) {
-    // Mark first, then look again: a run that starts meanwhile either queues
-    // its successor before this second look (and we remove it), or after it,
-    // and then finds the mark and removes the successor itself.
-    for (const id of ids) await markCancelled(id);
-    for (const queued of await findJobs()) {
-      if (ids.includes(queued.job.id)) await removeJob(queued.atJob);
-    }
-  }
-  for (const id of ids) printResult(id);
-  const messages = new Messages();
-  if (ids.length === 0) messages.note("no scheduled jobs");
-  else if (args.dryRun) messages.note(`dry run: would unschedule ${ids.length} job(s)`);
-}
-
-/** The ids of the jobs the arguments name; fails on an id that is not scheduled. */
-async function selectedIds(args: UnscheduleArgs): Promise<string[]> {
+  const ids = args.ids.length > 0
+    ? args.ids.filter((id) => JOB_ID.test(id))
+    : await selectedIds(args);
+  if (!args.dryRun) { for (const id of ids) await markCancelled(id); }
   const queued = await findJobs();
-  if (args.all) return [...new Set(queued.map((q) => q.job.id))];
-  if (args.file !== undefined) {
-    const [file, dest] = [resolve(args.file), resolve(args.dest!)];
-    const ids = queued.filter((q) => q.job.file === file && q.job.dest === dest).map((q) =>
-      q.job.id
-    );
-    if (ids.length === 0) {
-      throw new RunError(`no job backs up ${file} to ${dest}`, "see 'tinybackup jobs'");
-    }
-    return [...new Set(ids)];
+  const known = new Set([...queued.map((q) => q.job.id), ...await runningIds()]);
+  const found = [...new Set(ids)].filter((id) => known.has(id));
+  if (!args.dryRun) {
+    for (const q of queued) if (found.includes(q.job.id)) await removeJob(q.atJob);
   }
-  const unknown = args.ids.filter((id) => !queued.some((q) => q.job.id === id));
+  for (const id of found) printResult(id);
+  const unknown = args.ids.filter((id) => !known.has(id));
   if (unknown.length > 0) {
     throw new RunError(
       `no scheduled job with id ${unknown.join(", ")}`,
       "see the ids with 'tinybackup jobs'",
     );
   }
-  return [...new Set(args.ids)];
+  const messages = new Messages();
+  if (found.length === 0) messages.note("no scheduled jobs");
+  else if (args.dryRun) messages.note(`dry run: would unschedule ${found.length} job(s)`);
+}
+
+/** The ids of the jobs that --all or --file/--dest select. */
+async function selectedIds(args: UnscheduleArgs): Promise<string[]> {
+  const queued = await findJobs();
+  if (args.all) return queued.map((q) => q.job.id);
+  const [file, dest] = [resolve(args.file!), resolve(args.dest!)];
+  const ids = queued.filter((q) => q.job.file === file && q.job.dest === dest).map((q) => q.job.id);
+  if (ids.length === 0) {
+    throw new RunError(`no job backs up ${file} to ${dest}`, "see 'tinybackup jobs'");
+  }
+  return ids;
 }

@@ -114,13 +114,17 @@ async function linuxDaemonRunning(): Promise<boolean> {
  * root) answers "not permitted", which still means it exists.
  */
 async function processExists(pid: number): Promise<boolean> {
-  const { code, stderr } = await new Deno.Command("kill", {
-    args: ["-0", String(pid)],
-    env: { LC_ALL: "C" },
-    stdout: "null",
-    stderr: "piped",
-  }).output().catch(() => ({ code: 1, stderr: new Uint8Array() }));
-  return code === 0 || /not permitted/i.test(new TextDecoder().decode(stderr));
+  try {
+    const { code, stderr } = await new Deno.Command("kill", {
+      args: ["-0", String(pid)],
+      env: { LC_ALL: "C" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return code === 0 || /not permitted/i.test(new TextDecoder().decode(stderr));
+  } catch {
+    return false;
+  }
 }
 
 async function bsdAtrunScheduled(): Promise<boolean> {

@@ -3,7 +3,8 @@
  * queue and keeping those with a tinybackup marker, queued with their own
  * next-run time (or their time spec), removed with atrm.
  */
-import { listQueue, readJob, submitJob } from "./at.ts";
+import { RunError } from "../errors.ts";
+import { listQueue, readJob, removeJob, submitJob } from "./at.ts";
 import { type Job, jobScript, parseJobScript } from "./job.ts";
 
 export interface QueuedJob {
@@ -26,8 +27,35 @@ export async function findJobs(): Promise<QueuedJob[]> {
   return found.sort((a, b) => (a.next?.getTime() ?? Infinity) - (b.next?.getTime() ?? Infinity));
 }
 
-/** Queues the next run of `job`; returns its at job number. */
-export async function queueJob(job: Job): Promise<number> {
-  const when = job.schedule.kind === "every" ? new Date(job.next!) : job.schedule.spec;
-  return await submitJob(jobScript(job), when);
+/**
+ * Queues the next run of `job`; returns its at job number and when it is due.
+ * @throws {UsageError} when at rejects a time spec
+ * @throws {RunError} when a time spec is due right away: applied again after
+ * each run, it would run the job without pause
+ */
+export async function queueJob(job: Job): Promise<{ atJob: number; next?: Date }> {
+  if (job.schedule.kind === "every") {
+    const next = new Date(job.next!);
+    return { atJob: await submitJob(jobScript(job), next), next };
+  }
+  const next = await whenSpecIsDue(job.schedule.spec);
+  if (next === undefined || next.getTime() <= Date.now()) {
+    throw new RunError(
+      `the time '${job.schedule.spec}' is due right away, so repeating it would run without pause`,
+      "give a time that comes round again, like '02:00' or 'now + 1 hour'",
+    );
+  }
+  return { atJob: await submitJob(jobScript(job), job.schedule.spec), next };
+}
+
+/**
+ * When at(1) would run a job with time spec `spec`, learnt by queueing a job
+ * that does nothing and removing it. Undefined when it is due so soon that
+ * atd started it already.
+ */
+async function whenSpecIsDue(spec: string): Promise<Date | undefined> {
+  const probe = await submitJob("true\n", spec);
+  const due = (await listQueue()).find((entry) => entry.number === probe)?.due;
+  await removeJob(probe);
+  return due;
 }

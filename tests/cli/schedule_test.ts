@@ -1,0 +1,430 @@
+/**
+ * Scheduling against the real at(1): jobs are queued in a test queue letter,
+ * and a queued job is run on the spot the way atd runs it: its script is
+ * taken off the queue with `at -c N` and `atrm N` and run with sh.
+ */
+import assert from "node:assert/strict";
+import {
+  hasProgram,
+  run,
+  sameBytes,
+  tempDir,
+  textBytes,
+  tinybackup,
+  visibleFiles,
+} from "./_cli.ts";
+
+const QUEUE = "x";
+const AT_INSTALLED = await hasProgram("at");
+if (!AT_INSTALLED) {
+  if (Deno.env.get("CI")) throw new Error("at(1) must be installed in CI");
+  console.error("schedule_test: SKIPPED, at(1) is not installed here (apt-get install at)");
+}
+
+/** A test folder with its own run-log state, and tinybackup run in the test queue. */
+async function setUp() {
+  await clearQueue();
+  const dir = await tempDir();
+  const env = { TINYBACKUP_AT_QUEUE: QUEUE, XDG_STATE_HOME: `${dir.path}/state` };
+  const cli = (args: string[]) => tinybackup(args, { env });
+  return {
+    dir: dir.path,
+    env,
+    cli,
+    async jobs(): Promise<Record<string, unknown>[]> {
+      const r = await cli(["jobs", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    },
+    async log(): Promise<Record<string, unknown>[]> {
+      return JSON.parse((await cli(["log", "--json"])).stdout);
+    },
+    async [Symbol.asyncDispose]() {
+      await clearQueue();
+      await dir[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** The job numbers in the test queue, from atq. */
+async function queued(): Promise<number[]> {
+  const out = new TextDecoder().decode(await run("atq", ["-q", QUEUE]));
+  return out.split("\n").filter((l) => /^\d+\s/.test(l)).map((l) => parseInt(l));
+}
+
+async function clearQueue(): Promise<void> {
+  for (const n of await queued()) await run("atrm", [String(n)]);
+}
+
+/** Runs an at job's script with sh, as atd does. */
+async function runScript(script: Uint8Array): Promise<{ code: number; stderr: string }> {
+  const child = new Deno.Command("sh", { stdin: "piped", stdout: "null", stderr: "piped" }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(script);
+  await writer.close();
+  const { code, stderr } = await child.output();
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
+
+/** Takes job `n` off the queue (`at -c`, `atrm`) and runs it, as atd would. */
+async function runAsAtd(n: number): Promise<{ code: number; stderr: string }> {
+  const script = await run("at", ["-c", String(n)]);
+  await run("atrm", [String(n)]);
+  return await runScript(script);
+}
+
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name: `schedule: ${name}`, ignore: !AT_INSTALLED, fn });
+
+test("--every backs up now and queues one at job that jobs describes", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(100));
+  const before = Date.now();
+  const r = await t.cli(["--file", `${t.dir}/notes.db`, "--dest", `${t.dir}/b`, "--every", "6h"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\/b\/notes\.db\.\d{8}T\d{6}Z\.gz\n$/);
+  assert.match(r.stderr, /scheduled job [0-9a-f]{8}: every 6h/);
+  const numbers = await queued();
+  assert.equal(numbers.length, 1);
+  const [job] = await t.jobs();
+  assert.equal(job.atJob, numbers[0]);
+  assert.equal(job.file, `${t.dir}/notes.db`);
+  assert.equal(job.dest, `${t.dir}/b`);
+  assert.equal(job.schedule, "every 6h");
+  assert.equal(job.lastRun, null);
+  const next = Date.parse(job.next as string);
+  assert.ok(Math.abs(next - (before + 6 * 3600_000)) < 61_000, `next ${job.next}`);
+  const script = new TextDecoder().decode(await run("at", ["-c", String(numbers[0])]));
+  assert.match(script, /^# tinybackup-job \{.*"id":"[0-9a-f]{8}"/m);
+  assert.ok(
+    !/IS_SANDBOX|GITHUB_TOKEN|SECRET/.test(script),
+    "at stores only the environment a run needs",
+  );
+});
+
+test("a queued job, run as atd runs it, backs up the file and queues its successor", async () => {
+  await using t = await setUp();
+  const file = `${t.dir}/notes.db`;
+  await Deno.writeFile(file, textBytes(100));
+  await t.cli(["--file", file, "--dest", `${t.dir}/b`, "--every", "1d", "--at", "02:00"]);
+  const [first] = await t.jobs();
+  await Deno.writeFile(file, textBytes(100, 1));
+  const ran = await runAsAtd(first.atJob as number);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stderr, "", "a good run prints nothing, so at sends no mail");
+  const names = await visibleFiles(`${t.dir}/b`);
+  assert.equal(names.length, 2);
+  const newest = names.sort().at(-1)!;
+  assert.ok(sameBytes(await run("gunzip", ["-c", `${t.dir}/b/${newest}`]), textBytes(100, 1)));
+  const [successor] = await t.jobs();
+  assert.equal(successor.id, first.id, "the id stays for the job's whole life");
+  assert.notEqual(successor.atJob, first.atJob);
+  assert.match(new Date(successor.next as string).toTimeString(), /^02:00:00/);
+  assert.equal((successor.lastRun as { result: string }).result, "ok");
+  const log = await t.log();
+  assert.equal(log.length, 1);
+  assert.equal(log[0].id, first.id);
+  assert.equal(log[0].nextAtJob, successor.atJob);
+});
+
+test("--schedule-only queues the job, prints its id and backs up nothing", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
+  const r = await t.cli([
+    "--file",
+    `${t.dir}/notes.db`,
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "30m",
+    "--schedule-only",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const [job] = await t.jobs();
+  assert.equal(r.stdout, `${job.id}\n`);
+  assert.equal(await Deno.stat(`${t.dir}/b`).catch(() => undefined), undefined);
+});
+
+test("--time re-applies an at(1) time spec after each run", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
+  const r = await t.cli([
+    "--file",
+    `${t.dir}/notes.db`,
+    "--dest",
+    `${t.dir}/b`,
+    "--time",
+    "now + 2 hours",
+    "--schedule-only",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const [job] = await t.jobs();
+  assert.equal(job.schedule, "at 'now + 2 hours'");
+  assert.ok(Math.abs(Date.parse(job.next as string) - (Date.now() + 2 * 3600_000)) < 121_000);
+  const ran = await runAsAtd(job.atJob as number);
+  assert.equal(ran.code, 0, ran.stderr);
+  const [again] = await t.jobs();
+  assert.equal(again.id, job.id);
+  assert.equal(again.schedule, "at 'now + 2 hours'");
+});
+
+test("--runs N stops after N scheduled runs", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
+  await t.cli([
+    "--file",
+    `${t.dir}/notes.db`,
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "1h",
+    "--runs",
+    "2",
+    "--schedule-only",
+  ]);
+  const [one] = await t.jobs();
+  assert.equal(one.runsLeft, 2);
+  assert.equal((await runAsAtd(one.atJob as number)).code, 0);
+  const [two] = await t.jobs();
+  assert.equal(two.runsLeft, 1);
+  assert.equal((await runAsAtd(two.atJob as number)).code, 0);
+  assert.deepEqual(await queued(), [], "no run after the last");
+  assert.equal((await t.log()).length, 2);
+});
+
+test("a missing source fails each run but keeps the chain; --stop-if-missing stops the job", async () => {
+  await using t = await setUp();
+  for (const name of ["keep.db", "stop.db"]) {
+    await Deno.writeFile(`${t.dir}/${name}`, textBytes(10));
+  }
+  await t.cli([
+    "--file",
+    `${t.dir}/keep.db`,
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "1h",
+    "--schedule-only",
+  ]);
+  await t.cli([
+    "--file",
+    `${t.dir}/stop.db`,
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "1h",
+    "--schedule-only",
+    "--stop-if-missing",
+  ]);
+  await Deno.remove(`${t.dir}/keep.db`);
+  await Deno.remove(`${t.dir}/stop.db`);
+  const jobs = await t.jobs();
+  assert.ok(jobs.every((j) => (j.problems as string[]).some((p) => p.includes("source is gone"))));
+  const keep = jobs.find((j) => j.file === `${t.dir}/keep.db`)!;
+  const stop = jobs.find((j) => j.file === `${t.dir}/stop.db`)!;
+
+  const failed = await runAsAtd(keep.atJob as number);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /^tinybackup: error: job [0-9a-f]{8}: file not found/m);
+  const stopped = await runAsAtd(stop.atJob as number);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stderr, /stopped: the source is gone/);
+
+  const left = await t.jobs();
+  assert.deepEqual(
+    left.map((j) => j.id),
+    [keep.id],
+    "the failing job queued its next run; the other stopped",
+  );
+  const results = Object.fromEntries((await t.log()).map((r) => [r.id, r.result]));
+  assert.deepEqual(results, { [keep.id as string]: "failed", [stop.id as string]: "stopped" });
+});
+
+test("the same job scheduled twice is reported, not doubled", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
+  const args = [
+    "--file",
+    `${t.dir}/notes.db`,
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "1d",
+    "--schedule-only",
+  ];
+  const first = await t.cli(args);
+  const second = await t.cli(args);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /already scheduled as job [0-9a-f]{8}/);
+  assert.equal(second.stdout, first.stdout);
+  assert.equal((await queued()).length, 1);
+});
+
+test("unschedule removes jobs by id, by file and destination, or all; unknown ids exit 1", async () => {
+  await using t = await setUp();
+  for (const name of ["a", "b", "c"]) {
+    await Deno.writeFile(`${t.dir}/${name}`, textBytes(10));
+    await t.cli([
+      "--file",
+      `${t.dir}/${name}`,
+      "--dest",
+      `${t.dir}/d`,
+      "--every",
+      "1h",
+      "--schedule-only",
+    ]);
+  }
+  const ids = Object.fromEntries(
+    (await t.jobs()).map((j) => [(j.file as string).slice(-1), j.id as string]),
+  );
+  const dry = await t.cli(["unschedule", "--all", "--dry-run"]);
+  assert.equal(dry.stdout.trim().split("\n").length, 3);
+  assert.equal((await queued()).length, 3, "a dry run removes nothing");
+
+  const byId = await t.cli(["unschedule", ids.a]);
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.equal(byId.stdout, `${ids.a}\n`);
+  const byPaths = await t.cli(["unschedule", "--file", `${t.dir}/b`, "--dest", `${t.dir}/d`]);
+  assert.equal(byPaths.stdout, `${ids.b}\n`);
+  assert.deepEqual((await t.jobs()).map((j) => j.id), [ids.c]);
+
+  const unknown = await t.cli(["unschedule", "0123abcd"]);
+  assert.equal(unknown.code, 1);
+  assert.equal(unknown.stdout, "");
+  assert.match(unknown.stderr, /tinybackup: error: no scheduled job with id 0123abcd/);
+  assert.equal((await t.cli(["unschedule", "--all"])).stdout, `${ids.c}\n`);
+  assert.deepEqual(await queued(), []);
+});
+
+test("a run that starts while it is being unscheduled does not queue itself again", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
+  await t.cli([
+    "--file",
+    `${t.dir}/notes.db`,
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "1h",
+    "--schedule-only",
+  ]);
+  const [job] = await t.jobs();
+  // atd has taken the job off the queue to run it; unschedule cannot see it there.
+  const script = await run("at", ["-c", String(job.atJob)]);
+  await run("atrm", [String(job.atJob)]);
+  await t.cli(["unschedule", job.id as string]);
+  const { code, stderr } = await runScript(script);
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(await queued(), []);
+  assert.equal((await t.log())[0].result, "cancelled");
+});
+
+test("unschedule during a running backup removes the successor it queued", async () => {
+  await using t = await setUp();
+  const file = `${t.dir}/big.bin`;
+  // Random data compresses slowly: the run is still busy when we unschedule.
+  await run("sh", ["-c", `head -c 150000000 /dev/urandom > "$1"`, "sh", file]);
+  await t.cli(["--file", file, "--dest", `${t.dir}/b`, "--every", "1h", "--schedule-only"]);
+  const [job] = await t.jobs();
+  const script = await run("at", ["-c", String(job.atJob)]);
+  await run("atrm", [String(job.atJob)]);
+  const running = runScript(script);
+  const deadline = Date.now() + 30_000;
+  while ((await queued()).length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((await queued()).length, 1, "the run queued its successor first");
+  const un = await t.cli(["unschedule", job.id as string]);
+  assert.equal(un.code, 0, un.stderr);
+  const { code, stderr } = await running;
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(await queued(), [], "nothing queued after the run ends");
+  assert.equal((await visibleFiles(`${t.dir}/b`)).length, 1, "the running backup still completed");
+});
+
+test("paths with quotes, $(), backticks, newlines and unicode survive the job script", async () => {
+  await using t = await setUp();
+  const name = `it's "x" $(touch pwned) \`touch pwned2\` a\nb ü.db`;
+  const dest = `${t.dir}/d 'e' $(f)`;
+  await Deno.writeFile(`${t.dir}/${name}`, textBytes(10));
+  const r = await t.cli([
+    `--file=${t.dir}/${name}`,
+    `--dest=${dest}`,
+    "--every",
+    "1h",
+    "--schedule-only",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const [job] = await t.jobs();
+  assert.equal(job.file, `${t.dir}/${name}`);
+  const ran = await runAsAtd(job.atJob as number);
+  assert.equal(ran.code, 0, ran.stderr);
+  const list = JSON.parse((await t.cli(["list", "--dest", dest, "--json"])).stdout);
+  assert.equal(list.length, 1);
+  assert.equal(list[0].name, name);
+  for (const planted of ["pwned", "pwned2"]) {
+    for (const where of [t.dir, "/", Deno.cwd()]) {
+      assert.equal(await Deno.stat(`${where}/${planted}`).catch(() => undefined), undefined);
+    }
+  }
+  assert.equal((await t.cli(["unschedule", job.id as string])).code, 0);
+});
+
+test("doctor says scheduling works here, and explains a missing at", async () => {
+  await using t = await setUp();
+  const ok = await t.cli(["doctor"]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /^ok +at, atq and atrm are installed$/m);
+  const noAt = await tinybackup(["doctor"], { env: { ...t.env, PATH: "/nonexistent" } });
+  assert.equal(noAt.code, 1);
+  assert.match(noAt.stdout, /^problem +at, atq, atrm not found on PATH\n +fix: install at/m);
+  const jobsWithoutAt = await tinybackup(["jobs"], { env: { ...t.env, PATH: "/nonexistent" } });
+  assert.equal(jobsWithoutAt.code, 1);
+  assert.match(
+    jobsWithoutAt.stderr,
+    /tinybackup: error: atq is not installed.*\ntinybackup: hint: .*doctor/,
+  );
+});
+
+test("bad scheduling input exits 2 and queues nothing", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
+  const base = ["--file", `${t.dir}/notes.db`, "--dest", `${t.dir}/b`];
+  const cases: [string[], RegExp][] = [
+    [["--every", "soon"], /invalid --every 'soon'/],
+    [["--every", "0m"], /invalid --every '0m'/],
+    [["--every", "30s"], /invalid --every '30s'/],
+    [["--every", "1d", "--at", "25:00"], /invalid --at '25:00'/],
+    [["--every", "1d", "--time", "02:00"], /--every and --time cannot be used together/],
+    [["--time", "garbage o'clock"], /at\(1\) rejected the time 'garbage o'clock'/],
+    [["--time", "now"], /due right away/],
+    [["--every", "1h", "--runs", "0"], /--runs must be a whole number, 1 or more/],
+    [["--at", "02:00"], /--at needs --every or --time|--at goes with --every/],
+  ];
+  for (const [extra, error] of cases) {
+    const r = await t.cli([...base, ...extra]);
+    assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, error);
+    assert.deepEqual(await queued(), [], extra.join(" "));
+  }
+  const stdin = await tinybackup([
+    "--stdin",
+    "--name",
+    "x",
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "1h",
+  ], {
+    env: t.env,
+    stdin: "data",
+  });
+  assert.equal(stdin.code, 2);
+  assert.match(stdin.stderr, /--stdin cannot be scheduled/);
+  assert.equal(
+    await Deno.stat(`${t.dir}/b`).catch(() => undefined),
+    undefined,
+    "nothing backed up either",
+  );
+});
