@@ -3,7 +3,7 @@
  * then put it in place. A damaged backup leaves nothing at the target.
  */
 import { createHash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import { dirname, join } from "node:path";
 import { RunError, UsageError } from "../errors.ts";
 import { writeAll } from "../io/chunks.ts";
 import { syncFolder } from "../io/sync_folder.ts";
@@ -51,13 +51,24 @@ export async function findBackup(store: Store, file: string): Promise<Backup> {
 function contentOf(store: Store, backup: Backup) {
   const hash = createHash("sha256");
   let size = 0;
+  const { file, compression } = backup.metadata;
   async function* content() {
-    for await (
-      const chunk of decompress(store.read(backup.metadata.file), backup.metadata.compression)
-    ) {
-      hash.update(chunk);
-      size += chunk.length;
-      yield chunk;
+    try {
+      for await (const chunk of decompress(store.read(file), compression)) {
+        hash.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.BrokenPipe) {
+        throw error;
+      }
+      throw new RunError(
+        `${backup.path} is damaged: it does not decompress (${
+          error instanceof Error ? error.message : error
+        })`,
+        "nothing was restored; try an older backup",
+      );
     }
   }
   const intact = () =>
@@ -89,7 +100,8 @@ export async function restoreToFile(
 ): Promise<string> {
   const path = await targetPath(target, backup.metadata.name, force);
   const folder = dirname(path);
-  const partial = join(folder, `.${basename(path)}.${crypto.randomUUID()}.tinybackup-partial`);
+  // Short, so it fits whatever the name's length; hidden until it is complete.
+  const partial = join(folder, `.tinybackup-${crypto.randomUUID()}.partial`);
   const { content, intact } = contentOf(store, backup);
   const source = backup.metadata.source;
   try {

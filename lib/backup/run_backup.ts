@@ -13,6 +13,7 @@ import {
   type BackupMetadata,
   describeSource,
   formatMetadata,
+  METADATA_DIR,
   METADATA_FORMAT,
   metadataPathFor,
   sameOrigin,
@@ -32,6 +33,8 @@ export interface BackupOptions {
   force: boolean;
   /** Accept the last read of a source that never held still. */
   allowChanging: boolean;
+  /** Accept empty content from a source where that usually means failure. */
+  allowEmpty: boolean;
   /** Waits between reads of a changing source, in milliseconds. */
   retryDelays: readonly number[];
   /** Told how many bytes have been read, as reading goes. */
@@ -74,10 +77,17 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
   const time = new Date();
   const { staged, encoded, changedWhileRead } = await stageConsistentRead(options);
+  if (encoded.size === 0 && source.emptyMeansFailure && !options.allowEmpty) {
+    await staged.close();
+    throw new RunError(
+      "nothing came in on stdin, which usually means the command feeding it failed; no backup was made",
+      "pass --allow-empty if an empty backup is what you want",
+    );
+  }
   const newest = series[0];
   if (newest && !options.force && newest.metadata.sha256 === encoded.sha256) {
     await staged.close();
-    return { backup: newest, unchanged: true, removed: await rotate(options) };
+    return { backup: newest, unchanged: true, removed: await rotate(options, newest) };
   }
   const metadata: Omit<BackupMetadata, "file"> = {
     format: METADATA_FORMAT,
@@ -92,7 +102,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     tool: `tinybackup ${VERSION}`,
   };
   const backup = await publish(store, staged, metadata, time);
-  return { backup, unchanged: false, removed: await rotate(options) };
+  return { backup, unchanged: false, removed: await rotate(options, backup) };
 }
 
 /**
@@ -150,9 +160,14 @@ async function publish(
       const stagedMetadata = await store.stage([text], 0o600);
       try {
         if (!(await stagedMetadata.publish(metadataPathFor(file)))) continue;
-        if (await staged.publish(file)) return { metadata, path: store.pathOf(file) };
-        // The name holds a file that is not ours; give back the metadata name.
-        await store.remove(metadataPathFor(file));
+        let published = false;
+        try {
+          published = await staged.publish(file);
+        } finally {
+          // Taken by a file that is not ours, or failed: give back the metadata name.
+          if (!published) await store.remove(metadataPathFor(file));
+        }
+        if (published) return { metadata, path: store.pathOf(file) };
       } finally {
         await stagedMetadata.close();
       }
@@ -165,26 +180,38 @@ async function publish(
 
 /**
  * Applies `keep` to the series, reading the destination again so that
- * backups made meanwhile by concurrent runs count too. Each backup file goes
- * before its metadata, so a crash never leaves a file without metadata.
+ * backups made meanwhile by concurrent runs count too. The backup this run
+ * made is never removed, even if a run that started later finished first.
  */
-async function rotate(options: BackupOptions): Promise<Backup[]> {
-  const series = await seriesBackups(options.store, options.name, options.source);
-  const doomed = backupsToRemove(series, options.keep);
-  for (const backup of doomed) await removeBackup(options.store, backup);
+async function rotate(options: BackupOptions, made?: Backup): Promise<Backup[]> {
+  const { backups } = await readCatalog(options.store);
+  const origin = options.source.info();
+  const series = backups.filter((b) =>
+    b.metadata.name === options.name && sameOrigin(b.metadata.source, origin)
+  );
+  const doomed = backupsToRemove(series, options.keep)
+    .filter((b) => b.metadata.file !== made?.metadata.file);
+  await removeBackups(options.store, doomed);
   return doomed;
 }
 
-/** Removes a backup file and then its metadata. */
-export async function removeBackup(store: Store, backup: Backup): Promise<void> {
-  await store.remove(backup.metadata.file);
-  await store.remove(metadataPathFor(backup.metadata.file));
+/**
+ * Removes backups: every file first, then (once that is durable) their
+ * metadata, so no crash or power loss leaves a backup file without metadata.
+ */
+export async function removeBackups(store: Store, backups: readonly Backup[]): Promise<void> {
+  if (backups.length === 0) return;
+  for (const backup of backups) await store.remove(backup.metadata.file);
+  await store.sync("");
+  for (const backup of backups) await store.remove(metadataPathFor(backup.metadata.file));
 }
 
 /** Removes what killed runs left: staged bytes, and metadata whose backup never appeared. */
 export async function removeLeftovers(store: Store): Promise<void> {
   await store.removeLeftovers();
   for (const metadataName of (await readCatalog(store)).orphanedMetadata) {
-    await store.removeIfAbandoned(metadataName);
+    // The catalog may be stale: a run may have published the file since.
+    const file = metadataName.slice(METADATA_DIR.length + 1, -".json".length);
+    await store.removeIfAbandoned(metadataName, async () => !(await store.exists(file)));
   }
 }

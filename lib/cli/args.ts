@@ -64,6 +64,7 @@ export interface BackupArgs {
   quiet: boolean;
   verbose: boolean;
   allowChanging: boolean;
+  allowEmpty: boolean;
   /** How to schedule this backup with at(1), if at all. */
   schedule?: ScheduleArgs;
 }
@@ -96,6 +97,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     quiet: { type: "boolean", short: "q" },
     verbose: { type: "boolean", short: "v" },
     "allow-changing": { type: "boolean" },
+    "allow-empty": { type: "boolean" },
     every: { type: "string" },
     at: { type: "string" },
     time: { type: "string" },
@@ -116,6 +118,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     quiet: v.flag("quiet"),
     verbose: v.flag("verbose"),
     allowChanging: v.flag("allow-changing"),
+    allowEmpty: v.flag("allow-empty"),
   };
   if (v.flag("help")) return { ...base, help: true, name: "", dest: "" };
   if (file !== undefined && stdin) {
@@ -148,7 +151,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     schedule,
     help: false,
     file,
-    name: seriesName(name ?? baseName(file!)),
+    name: seriesName(name ?? defaultSeriesName(file!)),
     dest: requiredDest(v.string("dest")),
     keep: keep === undefined ? DEFAULT_KEEP : parseKeep(keep),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
@@ -275,7 +278,7 @@ export interface SeriesArgs {
   dest: string;
   /** The source file whose series is meant. */
   file?: string;
-  /** The series name: --name, else the base name of --file. */
+  /** The series name given with --name. */
   name?: string;
   json: boolean;
 }
@@ -301,8 +304,11 @@ export function parsePruneArgs(args: string[]): PruneArgs {
   );
   const series = seriesArgs(v);
   if (series.help) return { ...series, keep: 0, dryRun: false };
-  if (series.name === undefined) {
-    throw new UsageError("prune needs --file or --name", "prune works on one series at a time");
+  if (series.name === undefined && series.file === undefined) {
+    throw new UsageError(
+      "prune needs --file or --name",
+      "prune works on one file's backups at a time",
+    );
   }
   const keep = v.string("keep");
   if (keep === undefined) throw new UsageError("prune needs --keep N");
@@ -400,11 +406,7 @@ function seriesArgs(v: Values): SeriesArgs {
     help: false,
     dest: requiredDest(v.string("dest")),
     file,
-    name: name !== undefined
-      ? seriesName(name)
-      : file !== undefined
-      ? seriesName(baseName(file))
-      : undefined,
+    name: name !== undefined ? seriesName(name) : undefined,
     json: v.flag("json"),
   };
 }
@@ -452,7 +454,10 @@ export function seriesName(name: string): string {
   return name;
 }
 
-/** The last part of a path, as the default series name. */
-function baseName(path: string): string {
-  return path.replace(/\/+$/, "").split("/").pop() ?? "";
+/**
+ * The default series name: the last part of the path, without leading dots,
+ * so that `.bashrc` is backed up as the visible series `bashrc`.
+ */
+export function defaultSeriesName(path: string): string {
+  return (path.replace(/\/+$/, "").split("/").pop() ?? "").replace(/^\.+/, "");
 }

@@ -52,6 +52,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
     keep: args.keep,
     force: args.force,
     allowChanging: args.allowChanging,
+    allowEmpty: args.allowEmpty,
     retryDelays: DEFAULT_RETRY_DELAYS,
     onProgress: progress?.update,
   }).finally(() => progress?.clear());

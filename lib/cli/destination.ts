@@ -15,13 +15,25 @@ export const STAGING_FOLDER = `${METADATA_DIR}/tmp`;
  */
 export async function openDestination(dest: string, mustExist: boolean): Promise<LocalStore> {
   const path = resolve(dest);
+  let info: Deno.FileInfo | undefined;
   try {
-    const info = await Deno.stat(path);
-    if (!info.isDirectory) throw new UsageError(`destination is not a folder: ${dest}`);
+    info = await Deno.stat(path);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    if (mustExist) throw new UsageError(`destination not found: ${dest}`);
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`cannot reach destination: ${dest}: permission denied`);
+    }
+    if (error instanceof Deno.errors.FilesystemLoop) {
+      throw new UsageError(`destination is a loop of symbolic links: ${dest}`);
+    }
+    // ENOTDIR: a part of the path is a file, so the folder cannot exist.
+    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
+      throw error;
+    }
+    if (mustExist || error instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(`destination not found: ${dest}`);
+    }
   }
+  if (info && !info.isDirectory) throw new UsageError(`destination is not a folder: ${dest}`);
   return new LocalStore(path, STAGING_FOLDER);
 }
 

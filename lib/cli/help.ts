@@ -25,6 +25,8 @@ Backup options:
   --name NAME       series name (default: the file's base name)
   --force           back up even when the content equals the newest backup
   --allow-changing  keep the last read of a file that never stops changing
+  --allow-empty     accept empty input on --stdin (refused by default: it
+                    usually means the command feeding the pipe failed)
   --dry-run         say what would happen; write and delete nothing
   --json            print a JSON object describing the result instead of the path
   -q, --quiet       print no notes, only warnings and errors

@@ -1,7 +1,7 @@
 /** `tinybackup prune`: apply a keep count to one series now. */
 import { readCatalog } from "../backup/catalog.ts";
 import { backupsToRemove } from "../backup/retention.ts";
-import { removeBackup } from "../backup/run_backup.ts";
+import { removeBackups } from "../backup/run_backup.ts";
 import { parsePruneArgs } from "./args.ts";
 import { openDestination, selectBackups } from "./destination.ts";
 import { backupJson } from "./format.ts";
@@ -12,14 +12,18 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const args = parsePruneArgs(argv);
   if (args.help) return printResult(helpFor("prune"));
   const store = await openDestination(args.dest, true);
-  const series = selectBackups((await readCatalog(store)).backups, args);
-  const doomed = backupsToRemove(series, args.keep);
-  if (!args.dryRun) { for (const backup of doomed) await removeBackup(store, backup); }
+  const selected = selectBackups((await readCatalog(store)).backups, args);
+  // With --file alone, each series made from that file keeps its own N.
+  const names = [...new Set(selected.map((b) => b.metadata.name))];
+  const doomed = names.flatMap((name) =>
+    backupsToRemove(selected.filter((b) => b.metadata.name === name), args.keep)
+  );
+  if (!args.dryRun) await removeBackups(store, doomed);
   if (args.json) {
     printJson(doomed.map(backupJson));
   } else {
     for (const backup of doomed) printResult(backup.path);
   }
   const verb = args.dryRun ? "would remove" : "removed";
-  new Messages().note(`${verb} ${doomed.length} of ${series.length} backup(s) of '${args.name}'`);
+  new Messages().note(`${verb} ${doomed.length} of ${selected.length} backup(s)`);
 }

@@ -53,6 +53,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
       keep: job.keep,
       force: false,
       allowChanging: false,
+      allowEmpty: false,
       retryDelays: DEFAULT_RETRY_DELAYS,
     });
     await log({

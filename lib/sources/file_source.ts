@@ -37,6 +37,7 @@ function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
 
 export class FileSource implements Source {
   readonly rereadable = true;
+  readonly emptyMeansFailure = false;
   #stat: Deno.FileInfo;
   #changed = false;
 
@@ -54,9 +55,14 @@ export class FileSource implements Source {
     try {
       stat = await Deno.stat(absolute);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw new UsageError(`file not found: ${path}`);
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+        throw new UsageError(`file not found: ${path}`);
+      }
       if (error instanceof Deno.errors.PermissionDenied) {
         throw new UsageError(`cannot read file: ${path}: permission denied`);
+      }
+      if (error instanceof Deno.errors.FilesystemLoop) {
+        throw new UsageError(`file is a loop of symbolic links: ${path}`);
       }
       throw error;
     }

@@ -4,6 +4,8 @@ import type { SourceInfo } from "../backup/metadata.ts";
 export interface Source {
   /** Whether a read can be repeated when the content changed during it (a file can, a pipe cannot). */
   readonly rereadable: boolean;
+  /** Whether no content at all most likely means a failure upstream (a pipe whose command failed). */
+  readonly emptyMeansFailure: boolean;
   /** The size of the content when known before reading, for progress. */
   readonly expectedSize?: number;
   /** One pass over the content. */

@@ -5,6 +5,7 @@ import type { Source } from "./source.ts";
 
 export class StdinSource implements Source {
   readonly rereadable = false;
+  readonly emptyMeansFailure = true;
   readonly expectedSize = undefined;
 
   read(): AsyncIterable<Uint8Array> {

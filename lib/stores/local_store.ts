@@ -28,8 +28,14 @@ export class LocalStore implements Store {
     try {
       // 0700: backups are private, whatever the umask allows.
       await Deno.mkdir(this.pathOf(this.stagingFolder), { recursive: true, mode: 0o700 });
+      // A folder that exists can still refuse new names; find out before any work.
+      for (const folder of ["", dirname(this.stagingFolder)]) {
+        const probe = this.pathOf(join(folder, `.tinybackup-probe-${crypto.randomUUID()}`));
+        await Deno.writeFile(probe, new Uint8Array(), { createNew: true, mode: 0o600 });
+        await Deno.remove(probe);
+      }
     } catch (error) {
-      if (error instanceof Deno.errors.PermissionDenied) {
+      if (error instanceof Deno.errors.PermissionDenied || isReadOnly(error)) {
         throw new UsageError(
           `destination is not writable: ${this.location}`,
           "choose a folder you can write to, or fix its permissions",
@@ -86,6 +92,12 @@ export class LocalStore implements Store {
       }
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return [];
+      if (error instanceof Deno.errors.NotADirectory) {
+        throw new UsageError(
+          `${this.pathOf(folder)} is not a folder`,
+          "move that file out of the way",
+        );
+      }
       throw error;
     }
     return names;
@@ -114,7 +126,10 @@ export class LocalStore implements Store {
     }
   }
 
-  async removeIfAbandoned(name: string): Promise<boolean> {
+  async removeIfAbandoned(
+    name: string,
+    stillAbandoned: () => Promise<boolean> = () => Promise.resolve(true),
+  ): Promise<boolean> {
     let file: Deno.FsFile;
     try {
       file = await Deno.open(this.pathOf(name), { read: true });
@@ -123,12 +138,16 @@ export class LocalStore implements Store {
       throw error;
     }
     try {
-      if (!(await file.tryLock(true))) return false;
+      if (!(await file.tryLock(true)) || !(await stillAbandoned())) return false;
       await this.remove(name);
       return true;
     } finally {
       file.close();
     }
+  }
+
+  async sync(folder: string): Promise<void> {
+    await syncFolder(this.pathOf(folder));
   }
 
   async removeLeftovers(): Promise<void> {
@@ -178,6 +197,13 @@ class LocalStaged implements Staged {
   }
 }
 
+/** EPERM and ENOTSUP from link(2) mean the file system has no hard links; EACCES does not. */
 function linkUnsupported(error: unknown): boolean {
-  return error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotSupported;
+  const code = (error as { code?: string }).code;
+  return code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" ||
+    error instanceof Deno.errors.NotSupported;
+}
+
+function isReadOnly(error: unknown): boolean {
+  return (error as { code?: string }).code === "EROFS";
 }

@@ -21,7 +21,7 @@ export interface Store {
   readonly location: string;
   /** How a person or a script finds the stored file `name`: for a folder, its absolute path. */
   pathOf(name: string): string;
-  /** Creates the store if needed; fails if it cannot be written. */
+  /** Creates the store if needed; fails (UsageError) if it cannot be written. */
   prepare(): Promise<void>;
   /** Streams `data` to durable storage under no visible name; `mode` is the file's permission bits. */
   stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, mode: number): Promise<Staged>;
@@ -33,8 +33,13 @@ export interface Store {
   read(name: string): AsyncIterable<Uint8Array>;
   /** Removes `name`; a name that is already gone is not an error. */
   remove(name: string): Promise<void>;
-  /** Removes `name` unless a staged handle of a live run holds it; true if removed. */
-  removeIfAbandoned(name: string): Promise<boolean>;
+  /**
+   * Removes `name` unless a staged handle of a live run holds it, and only
+   * if `stillAbandoned`, asked while no run can take it, says so; true if removed.
+   */
+  removeIfAbandoned(name: string, stillAbandoned?: () => Promise<boolean>): Promise<boolean>;
+  /** Makes earlier removals in `folder` durable before what comes next. */
+  sync(folder: string): Promise<void>;
   /** Removes staged bytes that crashed or killed runs left behind. */
   removeLeftovers(): Promise<void>;
 }

@@ -84,6 +84,7 @@ Deno.test("parseBackupArgs defaults: keep 14, gzip, series named after the file,
     quiet: false,
     verbose: false,
     allowChanging: false,
+    allowEmpty: false,
     schedule: undefined,
   };
   assert.deepEqual(parseBackupArgs(backupOf()), expected);
@@ -280,10 +281,15 @@ Deno.test("parseBackupArgs rejects an empty --name", () => {
   assertUsageError(() => parseBackupArgs(backupOf("--name", "")), /invalid series name.*empty/);
 });
 
-Deno.test("parseBackupArgs rejects a file whose name starts with '.' and suggests --name", () => {
+Deno.test("parseBackupArgs names a dotfile's series without its leading dots", () => {
+  assert.equal(parseBackupArgs(["--file", "/home/me/.bashrc", "--dest", "d"]).name, "bashrc");
+  assert.equal(parseBackupArgs(["--file", "..hidden.db", "--dest", "d"]).name, "hidden.db");
+});
+
+Deno.test("parseBackupArgs rejects a file whose name is only dots and suggests --name", () => {
   assertUsageError(
-    () => parseBackupArgs(["--file", "/home/me/.bashrc", "--dest", "d"]),
-    /invalid series name '\.bashrc'/,
+    () => parseBackupArgs(["--file", "/home/me/...", "--dest", "d"]),
+    /invalid series name '': the name is empty/,
     /choose one with --name/,
   );
 });
@@ -335,13 +341,13 @@ Deno.test("parseListArgs and parseVerifyArgs mean every series when given no --f
   }
 });
 
-Deno.test("parseListArgs and parseVerifyArgs name the series after --file unless --name is given", () => {
+Deno.test("parseListArgs and parseVerifyArgs select by --file, by --name, or both", () => {
   for (const [what, parse] of SERIES_PARSERS) {
     assert.deepEqual(parse(["--dest", "d", "--file", "/home/me/notes.db", "--json"]), {
       help: false,
       dest: "d",
       file: "/home/me/notes.db",
-      name: "notes.db",
+      name: undefined,
       json: true,
     }, what);
     const named = parse(["--dest", "d", "--file", "/home/me/notes.db", "--name", "other"]);
@@ -362,7 +368,6 @@ Deno.test("parseListArgs and parseVerifyArgs refuse what they do not understand"
     assertUsageError(() => parse(["--dest", ""]), /--dest is empty/);
     assertUsageError(() => parse(["--dest", "d", "--file", ""]), /--file is empty/);
     assertUsageError(() => parse(["--dest", "d", "--name", ".x"]), /invalid series name/);
-    assertUsageError(() => parse(["--dest", "d", "--file", "/a/.x"]), /invalid series name/);
     assertUsageError(() => parse(["--dest", "d", "--keep", "3"]), /unknown option '--keep'/);
     assertUsageError(() => parse(["--dest", "d", "notes.db"]), /unexpected argument 'notes.db'/);
   }
@@ -375,7 +380,7 @@ Deno.test("parsePruneArgs reads the series, --keep and --dry-run", () => {
     help: false,
     dest: "d",
     file: "/x/notes.db",
-    name: "notes.db",
+    name: undefined,
     json: false,
     keep: 3,
     dryRun: false,
@@ -394,7 +399,7 @@ Deno.test("parsePruneArgs needs a series, since it works on one at a time", () =
   assertUsageError(
     () => parsePruneArgs(["--dest", "d", "--keep", "3"]),
     /prune needs --file or --name/,
-    /one series at a time/,
+    /one file's backups at a time/,
   );
 });
 

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
+  commandLine,
   hasProgram,
   run,
   sameBytes,
@@ -368,4 +369,91 @@ Deno.test("--help and --version print to stdout and exit 0", async () => {
   const version = await tinybackup(["--version"]);
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^tinybackup \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("many runs at once into one destination all succeed, and every printed backup is intact", async () => {
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/notes.db`, textBytes(1000));
+  const args = [
+    "--file",
+    `${dir.path}/notes.db`,
+    "--dest",
+    `${dir.path}/b`,
+    "--force",
+    "--keep",
+    "0",
+  ];
+  const runs = [];
+  for (let wave = 0; wave < 3; wave++) {
+    runs.push(...await Promise.all(Array.from({ length: 8 }, () => tinybackup(args))));
+  }
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
+  for (const r of runs) assert.ok(Deno.statSync(r.stdout.trim()).isFile, `${r.stdout} is gone`);
+  const verify = await tinybackup(["verify", "--dest", `${dir.path}/b`]);
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.equal(verify.stdout.trim().split("\n").length, 24);
+});
+
+Deno.test("a slow run is not rotated away by a later run that finished first", async () => {
+  await using dir = await tempDir();
+  const dest = `${dir.path}/b`;
+  await tinybackup(["--stdin", "--name", "x", "--dest", dest], { stdin: "first\n" });
+  // The slow run starts first, so its backup is older, but finishes last.
+  const slow = new Deno.Command("sh", {
+    args: [
+      "-c",
+      '(printf "slow\\n"; sleep 2; printf "more\\n") | "$@"',
+      "sh",
+      ...commandLine(["--stdin", "--name", "x", "--dest", dest, "--keep", "1"]),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await new Promise((wake) => setTimeout(wake, 500));
+  const fast = await tinybackup(["--stdin", "--name", "x", "--dest", dest, "--keep", "1"], {
+    stdin: "fast\n",
+  });
+  assert.equal(fast.code, 0, fast.stderr);
+  const slowResult = await slow;
+  const slowPath = new TextDecoder().decode(slowResult.stdout).trim();
+  assert.equal(slowResult.code, 0, new TextDecoder().decode(slowResult.stderr));
+  assert.ok(Deno.statSync(slowPath).isFile, "the slow run's printed backup exists");
+  assert.ok(
+    sameBytes(await run("gunzip", ["-c", slowPath]), new TextEncoder().encode("slow\nmore\n")),
+  );
+});
+
+Deno.test("empty input on --stdin is refused, since it usually means the command before it failed", async () => {
+  await using dir = await tempDir();
+  await tinybackup(["--stdin", "--name", "app.sql", "--dest", dir.path], { stdin: "good dump\n" });
+  const empty = await tinybackup([
+    "--stdin",
+    "--name",
+    "app.sql",
+    "--dest",
+    dir.path,
+    "--keep",
+    "1",
+  ], {
+    stdin: "",
+  });
+  assert.equal(empty.code, 1);
+  assert.equal(empty.stdout, "");
+  assert.match(empty.stderr, /nothing came in on stdin.*\n.*hint: .*--allow-empty/);
+  const list = JSON.parse((await tinybackup(["list", "--dest", dir.path, "--json"])).stdout);
+  assert.equal(list.length, 1, "the good backup is still there");
+  const allowed = await tinybackup(
+    ["--stdin", "--name", "app.sql", "--dest", dir.path, "--allow-empty"],
+    { stdin: "" },
+  );
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal((await run("gunzip", ["-c", allowed.stdout.trim()])).length, 0);
+});
+
+Deno.test("a dotfile is backed up as a visible series without its leading dot", async () => {
+  await using dir = await tempDir();
+  await Deno.writeFile(`${dir.path}/.bashrc`, textBytes(10));
+  const r = await tinybackup(["--file", `${dir.path}/.bashrc`, "--dest", `${dir.path}/b`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\/b\/bashrc\.\d{8}T\d{6}Z\.gz\n$/);
 });

@@ -123,6 +123,43 @@ const CASES: Case[] = [
     error: /option '--file' needs a value/,
   },
   {
+    name: "--dest below a file",
+    args: ["--file", "@/notes.db", "--dest", "@/notes.db/sub"],
+    error: /destination not found/,
+  },
+  {
+    name: "--file below a file",
+    args: ["--file", "@/notes.db/x", "--dest", "@/dest"],
+    error: /file not found/,
+  },
+  {
+    name: "list of a destination below a file",
+    args: ["list", "--dest", "@/notes.db/sub"],
+    error: /destination not found/,
+  },
+  {
+    name: "--dest that is a symlink loop",
+    args: ["--file", "@/notes.db", "--dest", "@/loop"],
+    error: /loop of symbolic links/,
+  },
+  {
+    name: "a destination whose .tinybackup is a file",
+    args: ["--file", "@/notes.db", "--dest", "@/squatted"],
+    error: /squatted\/\.tinybackup is not a folder|destination is not a folder/,
+  },
+  {
+    name: "a destination that became read-only after its first backup",
+    args: ["--file", "@/open/readable", "--dest", "@/open/frozen"],
+    error: /destination is not writable/,
+    unprivileged: true,
+  },
+  {
+    name: "a destination below a folder that cannot be entered",
+    args: ["--file", "@/open/readable", "--dest", "@/closed/inner"],
+    error: /cannot reach destination: .*permission denied/,
+    unprivileged: true,
+  },
+  {
     name: "restore of a file that is not a backup",
     args: ["restore", "@/notes.db", "--to", "@/out"],
     error: /not a tinybackup backup/,
@@ -169,6 +206,17 @@ async function setUp(root: string): Promise<void> {
   await Deno.mkdir(`${root}/locked`);
   await Deno.chmod(`${root}/locked`, 0o555);
   await Deno.writeFile(`${root}/fake.20260101T000000Z.gz`, textBytes(1));
+  await Deno.symlink(`${root}/loop`, `${root}/loop`);
+  await Deno.mkdir(`${root}/squatted`);
+  await Deno.writeFile(`${root}/squatted/.tinybackup`, textBytes(1));
+  await Deno.mkdir(`${root}/closed/inner`, { recursive: true });
+  await Deno.chmod(`${root}/closed`, 0o700);
+  // A destination with one backup, then made read-only.
+  await Deno.mkdir(`${root}/open/frozen/.tinybackup/tmp`, { recursive: true });
+  await Deno.writeFile(`${root}/open/frozen/readable.20260101T000000Z.gz`, textBytes(1));
+  for (const folder of ["open/frozen/.tinybackup/tmp", "open/frozen/.tinybackup", "open/frozen"]) {
+    await Deno.chmod(`${root}/${folder}`, 0o555);
+  }
   await Deno.chmod(root, 0o755);
 }
 

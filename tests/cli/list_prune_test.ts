@@ -91,3 +91,38 @@ Deno.test("prune keeps the N newest of one series and prints what it removed", a
   ]);
   assert.equal(zero.stdout, "", "--keep 0 keeps everything");
 });
+
+Deno.test("list and prune --file find a file's backups whatever --name they were made with", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/notes.db`;
+  for (let v = 0; v < 3; v++) {
+    await Deno.writeFile(file, textBytes(10, v));
+    const r = await tinybackup([
+      "--file",
+      file,
+      "--dest",
+      `${dir.path}/b`,
+      "--name",
+      "custom",
+      "--keep",
+      "0",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const listed = JSON.parse(
+    (await tinybackup(["list", "--dest", `${dir.path}/b`, "--file", file, "--json"])).stdout,
+  );
+  assert.equal(listed.length, 3);
+  const pruned = await tinybackup([
+    "prune",
+    "--dest",
+    `${dir.path}/b`,
+    "--file",
+    file,
+    "--keep",
+    "1",
+  ]);
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.equal(pruned.stdout.trim().split("\n").length, 2);
+  assert.equal((await visibleFiles(`${dir.path}/b`)).length, 1);
+});

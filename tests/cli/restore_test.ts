@@ -105,3 +105,28 @@ Deno.test("restore leaves the backups as they were", async () => {
   assert.deepEqual(await visibleFiles(`${dir.path}/b`), before);
   assert.equal((await tinybackup(["verify", "--dest", `${dir.path}/b`])).code, 0);
 });
+
+Deno.test("a damaged zstd backup names itself in the error and restores nothing", async () => {
+  await using dir = await tempDir();
+  const backup = await backUp(dir.path, textBytes(20_000), "zstd");
+  await flipByte(backup);
+  await Deno.mkdir(`${dir.path}/out`);
+  const r = await tinybackup(["restore", backup, "--to", `${dir.path}/out/notes.db`]);
+  assert.equal(r.code, 1);
+  assert.ok(r.stderr.startsWith(`tinybackup: error: ${backup} is damaged`), r.stderr);
+  assert.match(r.stderr, /hint: nothing was restored/);
+  assert.deepEqual([...Deno.readDirSync(`${dir.path}/out`)], []);
+});
+
+Deno.test("a backup with a 255-byte name restores", async () => {
+  await using dir = await tempDir();
+  const name = "n".repeat(251) + ".db";
+  await Deno.writeFile(`${dir.path}/${name}`, textBytes(10));
+  const r = await tinybackup(["--file", `${dir.path}/${name}`, "--dest", `${dir.path}/b`]);
+  assert.equal(r.code, 0, r.stderr);
+  await Deno.mkdir(`${dir.path}/out`);
+  const restored = await tinybackup(["restore", r.stdout.trim(), "--to", `${dir.path}/out`]);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.equal(restored.stdout, `${dir.path}/out/${name}\n`);
+  assert.ok(sameBytes(await Deno.readFile(`${dir.path}/out/${name}`), textBytes(10)));
+});
