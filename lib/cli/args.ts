@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/naming.ts";
-import { MIN_MINUTES, parseDuration } from "../schedule/duration.ts";
+import { MAX_MINUTES, MIN_MINUTES, parseDuration } from "../schedule/duration.ts";
 import { parseTimeOfDay } from "../schedule/next_run.ts";
 
 /** Options every command knows. */
@@ -182,9 +182,12 @@ function scheduleArgs(v: Values): ScheduleArgs | undefined {
     throw new UsageError("--at goes with --every", "for an at(1) time spec, use --time");
   }
   const minutes = every === undefined ? undefined : parseDuration(every);
-  if (every !== undefined && (minutes === undefined || minutes < MIN_MINUTES)) {
+  if (
+    every !== undefined &&
+    (minutes === undefined || minutes < MIN_MINUTES || minutes > MAX_MINUTES)
+  ) {
     throw new UsageError(
-      `invalid --every '${every}': use minutes, hours, days or weeks, at least 1 minute`,
+      `invalid --every '${every}': use minutes, hours, days or weeks, from 1 minute to 520 weeks`,
       "for example: 30m, 6h, 1d, 1w, 1h30m",
     );
   }

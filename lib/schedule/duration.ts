@@ -5,6 +5,9 @@ const MINUTES_PER_UNIT: Record<string, number> = { m: 1, h: 60, d: 24 * 60, w: 7
 /** The shortest interval: at(1) counts in minutes. */
 export const MIN_MINUTES = 1;
 
+/** The longest interval, ten years: far enough for anyone, near enough for at's dates. */
+export const MAX_MINUTES = 520 * 7 * 24 * 60;
+
 /** Parses a duration into whole minutes; undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   if (!/^(\d+[mhdw])+$/.test(text)) return undefined;

@@ -5,6 +5,7 @@
  * command that runs this same program with the same settings.
  */
 import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/naming.ts";
+import { parseDuration } from "./duration.ts";
 import { anchorFor, nextRunAfter, parseTimeOfDay } from "./next_run.ts";
 import { quoteForSh } from "./quote.ts";
 
@@ -150,6 +151,8 @@ export function parseJob(text: string): Job {
     (s.kind === "time"
       ? typeof s.spec === "string" && s.spec.trim() !== ""
       : s.kind === "every" && Number.isSafeInteger(s.everyMinutes) && s.everyMinutes >= 1 &&
+        typeof s.every === "string" && parseDuration(s.every) === s.everyMinutes &&
+        (s.at === undefined || parseTimeOfDay(s.at) !== undefined) &&
         typeof s.anchor === "string" && !Number.isNaN(Date.parse(s.anchor)));
   if (!valid) throw new Error("not a valid tinybackup job");
   return job;
@@ -169,5 +172,12 @@ export function commandFiles(job: Job): string[] {
 /** Whether two jobs back up the same file to the same place on the same schedule. */
 export function sameJob(a: Job, b: Job): boolean {
   return a.file === b.file && a.dest === b.dest && a.name === b.name &&
-    describeSchedule(a.schedule) === describeSchedule(b.schedule);
+    scheduleKey(a.schedule) === scheduleKey(b.schedule);
+}
+
+/** A schedule by what it does, so `24h` and `1d` are the same. */
+function scheduleKey(schedule: JobSchedule): string {
+  return schedule.kind === "time"
+    ? `time ${schedule.spec.trim().split(/\s+/).join(" ")}`
+    : `every ${schedule.everyMinutes} at ${schedule.at ?? ""}`;
 }

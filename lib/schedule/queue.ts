@@ -6,6 +6,7 @@
 import { RunError } from "../errors.ts";
 import { listQueue, readJob, removeJob, submitJob } from "./at.ts";
 import { type Job, jobScript, parseJobScript } from "./job.ts";
+import { nextRunAfter } from "./next_run.ts";
 
 export interface QueuedJob {
   job: Job;
@@ -35,8 +36,21 @@ export async function findJobs(): Promise<QueuedJob[]> {
  */
 export async function queueJob(job: Job): Promise<{ atJob: number; next?: Date }> {
   if (job.schedule.kind === "every") {
-    const next = new Date(job.next!);
-    return { atJob: await submitJob(jobScript(job), next), next };
+    let next = new Date(job.next!);
+    for (let attempt = 1;; attempt++) {
+      try {
+        return {
+          atJob: await submitJob(jobScript({ ...job, next: next.toISOString() }), next),
+          next,
+        };
+      } catch (error) {
+        // at -t takes local time. In the hour that repeats when clocks go
+        // back, it names two moments; at may take the earlier, already past,
+        // and refuse. The slot after is past that hour.
+        if (attempt === 3 || !(error instanceof RunError)) throw error;
+        next = nextRunAfter(job.schedule, next);
+      }
+    }
   }
   const next = await whenSpecIsDue(job.schedule.spec);
   if (next === undefined || next.getTime() <= Date.now()) {

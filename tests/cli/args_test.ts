@@ -511,3 +511,54 @@ Deno.test("parseCompression rejects other names, case-sensitively, listing the c
     );
   }
 });
+
+// Scheduling options of parseBackupArgs
+
+Deno.test("parseBackupArgs reads --every, --at, --runs, --schedule-only and --stop-if-missing", () => {
+  const args = parseBackupArgs(
+    backupOf(
+      "--every",
+      "1d",
+      "--at",
+      "02:00",
+      "--runs",
+      "3",
+      "--schedule-only",
+      "--stop-if-missing",
+    ),
+  );
+  assert.deepEqual(args.schedule, {
+    every: { text: "1d", minutes: 1440 },
+    at: "02:00",
+    time: undefined,
+    scheduleOnly: true,
+    runs: 3,
+    stopIfMissing: true,
+  });
+  assert.equal(parseBackupArgs(backupOf("--time", "now + 1 hour")).schedule?.time, "now + 1 hour");
+  assert.equal(parseBackupArgs(backupOf()).schedule, undefined);
+});
+
+Deno.test("parseBackupArgs rejects bad scheduling options", () => {
+  const cases: [string[], RegExp][] = [
+    [["--every", "soon"], /invalid --every 'soon'/],
+    [["--every", "0m"], /invalid --every/],
+    [["--every", "15000000w"], /invalid --every '15000000w'.*520 weeks/],
+    [["--every", "521w"], /invalid --every/],
+    [["--every", "1d", "--at", "7:60"], /invalid --at '7:60'/],
+    [["--every", "1d", "--time", "02:00"], /--every and --time cannot be used together/],
+    [["--time", "02:00", "--at", "02:00"], /--at goes with --every/],
+    [["--at", "02:00"], /--at needs --every or --time/],
+    [["--runs", "2"], /--runs needs --every or --time/],
+    [["--schedule-only"], /--schedule-only needs --every or --time/],
+    [["--every", "1h", "--runs", "0"], /--runs must be a whole number, 1 or more/],
+    [["--time", " "], /--time is empty/],
+  ];
+  for (const [extra, message] of cases) {
+    assertUsageError(() => parseBackupArgs(backupOf(...extra)), message);
+  }
+  assertUsageError(
+    () => parseBackupArgs(["--stdin", "--name", "x", "--dest", "d", "--every", "1h"]),
+    /--stdin cannot be scheduled/,
+  );
+});
