@@ -198,18 +198,28 @@ function scheduleArgs(v: Values): ScheduleArgs | undefined {
     );
   }
   if (time !== undefined && time.trim() === "") throw new UsageError("--time is empty");
+  // at would take such a word for one of its own options.
+  if (time !== undefined && time.trim().split(/\s+/).some((word) => word.startsWith("-"))) {
+    throw new UsageError(`invalid --time '${time}': a time spec has no words starting with '-'`);
+  }
   const runsCount = runs === undefined ? null : /^\d+$/.test(runs) ? Number(runs) : NaN;
   if (runsCount !== null && !(Number.isSafeInteger(runsCount) && runsCount >= 1)) {
     throw new UsageError(`--runs must be a whole number, 1 or more (got '${runs}')`);
   }
   return {
     every: every === undefined ? undefined : { text: every, minutes: minutes! },
-    at,
+    at: at === undefined ? undefined : normalTimeOfDay(at),
     time,
     scheduleOnly: v.flag("schedule-only"),
     runs: runsCount,
     stopIfMissing: v.flag("stop-if-missing"),
   };
+}
+
+/** `2:00` becomes `02:00`, so the same time is always written the same way. */
+function normalTimeOfDay(text: string): string {
+  const { hour, minute } = parseTimeOfDay(text)!;
+  return `${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
 }
 
 /** `jobs [--json]`, `doctor` and `log [ID] [--json]`. */

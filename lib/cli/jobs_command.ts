@@ -19,6 +19,7 @@ export function jobJson(queued: QueuedJob, lastRun?: RunRecord, problems: string
     schedule: describeSchedule(job.schedule),
     next: queued.next?.toISOString() ?? null,
     atJob: queued.atJob,
+    running: queued.running,
     runsLeft: job.runsLeft,
     stopIfMissing: job.stopIfMissing,
     keep: job.keep,
@@ -42,7 +43,7 @@ export async function jobsCommand(argv: string[]): Promise<void> {
   }
   if (args.json) return printJson(described);
   for (const job of described) {
-    const next = job.next ? localTime(new Date(job.next)) : "?";
+    const next = job.running ? "running now" : job.next ? localTime(new Date(job.next)) : "?";
     const last = job.lastRun
       ? `${job.lastRun.result} ${localTime(new Date(job.lastRun.time))}`
       : "never run";

@@ -1,33 +1,38 @@
 /**
  * `tinybackup run-job JOB`: what an at(1) job runs. It queues the job's next
  * run first and backs up second, so a failed backup never breaks the chain,
- * and records every run in the run log. It prints nothing when all is well,
- * since at(1) mails any output; failures go to stderr.
+ * and records every run in the run log. Trouble with tinybackup's own state
+ * (a full or missing state folder) is reported but never stops the chain.
+ * It prints nothing when all is well, since at(1) mails any output.
  */
-import { runBackup } from "../backup/run_backup.ts";
-import { DEFAULT_RETRY_DELAYS } from "../backup/run_backup.ts";
+import { DEFAULT_RETRY_DELAYS, runBackup } from "../backup/run_backup.ts";
 import { RunError, UsageError } from "../errors.ts";
 import { removeJob } from "../schedule/at.ts";
 import { isCancelled } from "../schedule/cancellation.ts";
 import { type Job, parseJob, successor } from "../schedule/job.ts";
 import { queueJob } from "../schedule/queue.ts";
-import { markRunning } from "../schedule/running.ts";
 import { appendRun, type RunRecord } from "../schedule/run_log.ts";
+import { markRunning } from "../schedule/running.ts";
 import { FileSource } from "../sources/file_source.ts";
 import { openDestination } from "./destination.ts";
 
 export async function runJobCommand(argv: string[]): Promise<void> {
   const job = jobFrom(argv);
-  const time = new Date().toISOString();
-  const log = (record: Omit<RunRecord, "time" | "id">) =>
-    appendRun({ time, id: job.id, ...record });
-  await using _running = await markRunning(job.id);
+  const now = new Date();
+  const log = async (record: Omit<RunRecord, "time" | "id">) => {
+    await appendRun({ time: now.toISOString(), id: job.id, ...record }).catch((error) =>
+      console.error(
+        `tinybackup: warning: job ${job.id}: cannot write the run log: ${error.message}`,
+      )
+    );
+  };
+  await using _running = await markRunning(job.id).catch(() => undefined);
+  const cancelled = () => isCancelled(job.id).catch(() => false);
 
-  if (await isCancelled(job.id)) {
+  if (await cancelled()) {
     return await log({ result: "cancelled", message: "the job was unscheduled; not run" });
   }
-  const sourceGone = await Deno.stat(job.file).then(() => false, () => true);
-  if (sourceGone && job.stopIfMissing) {
+  if (job.stopIfMissing && await isMissing(job.file)) {
     await log({
       result: "stopped",
       message: `the source is gone, so the job stopped: ${job.file}`,
@@ -36,17 +41,18 @@ export async function runJobCommand(argv: string[]): Promise<void> {
     return;
   }
 
-  const { nextAtJob, requeueError } = await queueSuccessor(job);
-  if (nextAtJob !== undefined && (await isCancelled(job.id))) {
+  const next = successor(job, now);
+  const { nextAtJob, requeueError } = next ? await queue(next) : {};
+  if (nextAtJob !== undefined && await cancelled()) {
     // unschedule ran while we queued; it may not have seen the new run.
     await removeJob(nextAtJob);
     return await log({ result: "cancelled", message: "the job was unscheduled while it started" });
   }
+  const unqueued = requeueError ? `; and the next run could not be queued: ${requeueError}` : "";
 
   try {
-    const source = await FileSource.open(job.file);
     const result = await runBackup({
-      source,
+      source: await FileSource.open(job.file),
       name: job.name,
       store: await openDestination(job.dest, false),
       compression: job.compression,
@@ -58,13 +64,12 @@ export async function runJobCommand(argv: string[]): Promise<void> {
     });
     await log({
       result: result.unchanged ? "unchanged" : "ok",
-      message: (result.unchanged ? "unchanged: " : "backed up to ") + result.backup.path +
-        (requeueError ? `; but the next run could not be queued: ${requeueError}` : ""),
+      message: (result.unchanged ? "unchanged: " : "backed up to ") + result.backup.path + unqueued,
       path: result.backup.path,
       nextAtJob,
     });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (error instanceof Error ? error.message : String(error)) + unqueued;
     await log({ result: "failed", message, nextAtJob });
     throw error instanceof UsageError || error instanceof RunError
       ? new RunError(`job ${job.id}: ${message}`, error.hint)
@@ -84,13 +89,21 @@ function jobFrom(argv: string[]): Job {
   }
 }
 
-/** Queues the next run, unless this one is the last. */
-async function queueSuccessor(job: Job): Promise<{ nextAtJob?: number; requeueError?: string }> {
-  const next = successor(job, new Date());
-  if (!next) return {};
+/** Queues `job`; a failure is returned, not thrown, so the run goes on. */
+async function queue(job: Job): Promise<{ nextAtJob?: number; requeueError?: string }> {
   try {
-    return { nextAtJob: (await queueJob(next)).atJob };
+    return { nextAtJob: (await queueJob(job)).atJob };
   } catch (error) {
     return { requeueError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Only "not found" means gone: a file we cannot stat right now may well come back. */
+async function isMissing(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
   }
 }

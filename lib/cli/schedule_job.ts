@@ -1,6 +1,8 @@
 /** Queueing the job for `tinybackup --file F --dest D --every ... | --time ...`. */
-import { RunError, UsageError } from "../errors.ts";
+import { removeJob } from "../schedule/at.ts";
+import { markCancelled } from "../schedule/cancellation.ts";
 import { describeSchedule, newJob } from "../schedule/job.ts";
+import { jobProblems } from "../schedule/job_health.ts";
 import { findJobs, type QueuedJob, queueJob } from "../schedule/queue.ts";
 import { sameJob } from "../schedule/job.ts";
 import { selfCommand } from "../schedule/self_command.ts";
@@ -39,7 +41,12 @@ export async function scheduleJob(
     command: selfCommand(),
   }, new Date());
   const existing = (await findJobs()).find((queued) => sameJob(queued.job, job));
-  if (existing) {
+  if (existing && (await jobProblems(existing.job)).some((p) => p.startsWith("the program"))) {
+    // The same job, but its program moved or went: this one replaces it.
+    await markCancelled(existing.job.id);
+    if (!existing.running) await removeJob(existing.atJob);
+    messages.note(`replacing job ${existing.job.id}, whose program is gone`);
+  } else if (existing) {
     messages.warning(
       `already scheduled as job ${existing.job.id} (${
         describeSchedule(job.schedule)
@@ -47,14 +54,11 @@ export async function scheduleJob(
     );
     return existing;
   }
-  const { atJob, next } = await queueJob(job).catch((error) => {
-    // At scheduling time, a spec that can never repeat is bad input.
-    throw error instanceof RunError ? new UsageError(error.message, error.hint) : error;
-  });
+  const { atJob, next } = await queueJob(job);
   messages.note(
     `scheduled job ${job.id}: ${describeSchedule(job.schedule)}; next run ${
       next ? localTime(next) : "as at(1) decides"
     }`,
   );
-  return { job, atJob, next };
+  return { job, atJob, next, running: false };
 }

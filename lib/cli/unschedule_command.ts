@@ -27,7 +27,8 @@ export async function unscheduleCommand(argv: string[]): Promise<void> {
   const known = new Set([...queued.map((q) => q.job.id), ...await runningIds()]);
   const found = [...new Set(ids)].filter((id) => known.has(id));
   if (!args.dryRun) {
-    for (const q of queued) if (found.includes(q.job.id)) await removeJob(q.atJob);
+    // A running one is stopped by its mark: it checks before queueing again.
+    for (const q of queued) if (found.includes(q.job.id) && !q.running) await removeJob(q.atJob);
   }
   for (const id of found) printResult(id);
   const unknown = args.ids.filter((id) => !known.has(id));

@@ -5,6 +5,7 @@
  */
 import { RunError, UsageError } from "../errors.ts";
 import { type AtqEntry, formatAtTime, parseAtq, parseSubmitted } from "./at_format.ts";
+import { quoteForSh } from "./quote.ts";
 
 /** The queue letter; TINYBACKUP_AT_QUEUE picks another (a–z, A–Z). */
 export function atQueue(): string {
@@ -33,13 +34,24 @@ const KEPT_ENVIRONMENT = [
   "TINYBACKUP_AT_QUEUE",
 ];
 
-function jobEnvironment(): Record<string, string> {
+function jobEnvironment(timeZone?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of KEPT_ENVIRONMENT) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
+  if (timeZone !== undefined) env.TZ = timeZone;
   return env;
+}
+
+/**
+ * The line that gives a job the user's own time zone back (at stores the
+ * environment it ran with, which may be TZ=UTC0), so its next run follows
+ * the user's local calendar.
+ */
+function userTimeZoneLine(): string {
+  const tz = Deno.env.get("TZ");
+  return tz === undefined ? "unset TZ\n" : `TZ=${quoteForSh(tz)}; export TZ\n`;
 }
 
 interface Output {
@@ -49,7 +61,12 @@ interface Output {
 }
 
 /** Runs an at(1) program; fails with doctor's hint when at is not installed. */
-async function runAt(program: string, args: string[], input?: string): Promise<Output> {
+async function runAt(
+  program: string,
+  args: string[],
+  input?: string,
+  timeZone?: string,
+): Promise<Output> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(program, {
@@ -57,7 +74,7 @@ async function runAt(program: string, args: string[], input?: string): Promise<O
       // Jobs start in the folder they were queued from; "/" never goes away.
       cwd: "/",
       clearEnv: true,
-      env: jobEnvironment(),
+      env: jobEnvironment(timeZone),
       stdin: input === undefined ? "null" : "piped",
       stdout: "piped",
       stderr: "piped",
@@ -99,8 +116,19 @@ function atComplaint(output: Output): string {
  * @throws {UsageError} when at rejects the time spec, with at's own message
  */
 export async function submitJob(script: string, when: Date | string): Promise<number> {
-  const timeArgs = when instanceof Date ? ["-t", formatAtTime(when)] : when.trim().split(/\s+/);
-  const output = await runAt("at", ["-q", atQueue(), ...timeArgs], script);
+  // A moment goes to at in UTC; a time spec is at's to read, in the user's zone.
+  const output = when instanceof Date
+    ? await runAt(
+      "at",
+      ["-q", atQueue(), "-t", formatAtTime(when)],
+      userTimeZoneLine() + script,
+      "UTC0",
+    )
+    : await runAt(
+      "at",
+      ["-q", atQueue(), "--", ...when.trim().split(/\s+/)],
+      userTimeZoneLine() + script,
+    );
   const number = parseSubmitted(output.stderr + output.stdout);
   if (output.code !== 0 || number === undefined) {
     const complaint = atComplaint(output) || `exit code ${output.code}`;
@@ -112,13 +140,18 @@ export async function submitJob(script: string, when: Date | string): Promise<nu
   return number;
 }
 
-/** The jobs in tinybackup's queue. */
+/** The jobs in tinybackup's queue, and (queue `=`) jobs running now. */
 export async function listQueue(): Promise<AtqEntry[]> {
   const output = await runAt("atq", ["-q", atQueue()]);
   if (output.code !== 0) {
     throw new RunError(`atq failed: ${atComplaint(output)}`, "run 'tinybackup doctor'");
   }
-  return parseAtq(output.stdout).filter((entry) => entry.queue !== "=");
+  // Linux moves a running job to queue "="; elsewhere atq has no such queue.
+  const running = await runAt("atq", ["-q", "="]);
+  return [
+    ...parseAtq(output.stdout),
+    ...(running.code === 0 ? parseAtq(running.stdout).map((e) => ({ ...e, queue: "=" })) : []),
+  ];
 }
 
 /** The script of job `number` (`at -c`), or undefined when it is gone. */

@@ -5,12 +5,16 @@
  * from at it needs little more than job numbers.
  */
 
-/** A date for `at -t`: `CCYYMMDDhhmm` in local time, accepted by every at. */
+/**
+ * A moment for `at -t`: `CCYYMMDDhhmm` in UTC, for an at that runs with
+ * TZ=UTC0. Local time would be ambiguous in the hour that repeats when
+ * clocks go back, and at's idea of the local zone can differ from ours.
+ */
 export function formatAtTime(date: Date): string {
   const two = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}${
-    two(date.getHours())
-  }${two(date.getMinutes())}`;
+  return `${date.getUTCFullYear()}${two(date.getUTCMonth() + 1)}${two(date.getUTCDate())}${
+    two(date.getUTCHours())
+  }${two(date.getUTCMinutes())}`;
 }
 
 /**
@@ -27,7 +31,7 @@ export interface AtqEntry {
   number: number;
   /** When the job is due, in local time, when the date could be read. */
   due?: Date;
-  /** The queue letter (`=` for a job running now on Linux), where shown. */
+  /** The queue letter, where shown; `=` for a job running now (Linux `=`, BSD `(done)`). */
   queue?: string;
 }
 
@@ -75,7 +79,9 @@ function parseBsdLine(line: string): AtqEntry | undefined {
   const number = /^\d+$/.test(fields.at(-1)?.trim() ?? "") ? Number(fields.at(-1)) : undefined;
   if (number === undefined) return undefined;
   const date = /^\w{3} (\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) (?:\S+ )?(\d{4})$/.exec(fields[0]);
-  const queue = /^\S+\s+(\S)/.exec(fields.slice(1, -1).join("\t"))?.[1];
+  const middle = fields.slice(1, -1).join("\t");
+  // "(done)" marks a job atrun has started: running, as Linux's "=" queue says.
+  const queue = middle.includes("(done)") ? "=" : /^\S+\s+(\S)/.exec(middle)?.[1];
   return {
     number,
     due: date ? localDate(date[6], date[1], date[2], date[3], date[4], date[5]) : undefined,
@@ -94,4 +100,10 @@ function localDate(
   const monthIndex = MONTHS.indexOf(month);
   if (monthIndex < 0) return undefined;
   return new Date(+year, monthIndex, +day, +hour, +minute, +second);
+}
+
+/** The user a job belongs to, from the `# atrun uid=N` line that every at puts in its scripts. */
+export function parseScriptUid(script: string): number | undefined {
+  const match = /^# atrun uid=(\d+)/m.exec(script);
+  return match ? Number(match[1]) : undefined;
 }

@@ -3,7 +3,6 @@
  * is a problem, how to fix it on this system.
  */
 import { join } from "node:path";
-import { formatAtTime } from "./at_format.ts";
 import { removeJob, submitJob } from "./at.ts";
 import { jobProblems } from "./job_health.ts";
 import { findJobs } from "./queue.ts";
@@ -173,7 +172,7 @@ async function permissionCheck(): Promise<Check> {
 async function stateCheck(): Promise<Check> {
   try {
     const dir = await ensureStateDir();
-    const probe = join(dir, `.doctor-${formatAtTime(new Date())}-${crypto.randomUUID()}`);
+    const probe = join(dir, `.doctor-${crypto.randomUUID()}`);
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
     return { ok: true, finding: `the run log can be written in ${dir}` };

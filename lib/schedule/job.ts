@@ -109,12 +109,33 @@ export function successor(job: Job, now: Date): Job | undefined {
   };
 }
 
-/** The text given to at(1): the marker line, then the command that runs the job. */
-export function jobScript(job: Job): string {
+/**
+ * The text given to at(1): the marker line, a check that the program is
+ * still there (if not, the run says so in `runLog`, the run log's path, and
+ * on stderr, since it cannot run to say it itself), and the command.
+ */
+export function jobScript(job: Job, runLog: string): string {
   // JSON.stringify escapes newlines, so the marker stays one line whatever the paths hold.
   const json = JSON.stringify(job);
   const command = [...job.command, "run-job", json];
-  return `${MARKER}${json}\nexec ${command.map(quoteForSh).join(" ")}\n`;
+  const files = commandFiles(job);
+  const missing = files.map((file, i) => `[ ! ${i === 0 ? "-x" : "-f"} ${quoteForSh(file)} ]`);
+  const gone = `the program it runs is gone: ${files.join(" or ")}`;
+  // A run-log record, with the time filled in by date(1) when the check fails.
+  const before = '{"time":"';
+  const after = '",' + JSON.stringify({ id: job.id, result: "failed", message: gone }).slice(1);
+  return [
+    `${MARKER}${json}`,
+    `if ${missing.join(" || ")}; then`,
+    `  printf '%s%s%s\\n' ${quoteForSh(before)} "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" ${
+      quoteForSh(after)
+    } >> ${quoteForSh(runLog)}`,
+    `  printf '%s\\n' ${quoteForSh(`tinybackup: error: job ${job.id}: ${gone}`)} >&2`,
+    "  exit 1",
+    "fi",
+    `exec ${command.map(quoteForSh).join(" ")}`,
+    "",
+  ].join("\n");
 }
 
 /** The job in a script printed by `at -c`, or undefined when it is not a tinybackup job. */
@@ -164,9 +185,9 @@ export function describeSchedule(schedule: JobSchedule): string {
   return `every ${schedule.every}${schedule.at ? ` at ${schedule.at}` : ""}`;
 }
 
-/** The files a job's command needs: the program, and the script it runs from source. */
+/** The files a job's command needs: its absolute paths (the program, and from source the script and config). */
 export function commandFiles(job: Job): string[] {
-  return job.command.length > 1 ? [job.command[0], job.command.at(-1)!] : [job.command[0]];
+  return job.command.filter((part) => part.startsWith("/"));
 }
 
 /** Whether two jobs back up the same file to the same place on the same schedule. */

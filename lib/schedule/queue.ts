@@ -3,63 +3,55 @@
  * queue and keeping those with a tinybackup marker, queued with their own
  * next-run time (or their time spec), removed with atrm.
  */
-import { RunError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { listQueue, readJob, removeJob, submitJob } from "./at.ts";
+import { parseScriptUid } from "./at_format.ts";
 import { type Job, jobScript, parseJobScript } from "./job.ts";
-import { nextRunAfter } from "./next_run.ts";
+import { runLogPath } from "./run_log.ts";
 
 export interface QueuedJob {
   job: Job;
-  /** The at job number of the queued run. */
+  /** The at job number of the queued (or running) run. */
   atJob: number;
   /** When the queued run is due: the job's own time, else what atq says. */
   next?: Date;
+  /** The run is executing now; it has queued, or will queue, its successor itself. */
+  running: boolean;
 }
 
-/** Every tinybackup job in the queue, soonest first. */
+/** Every tinybackup job of this user in the queue, running ones too, soonest first. */
 export async function findJobs(): Promise<QueuedJob[]> {
   const found: QueuedJob[] = [];
+  const uid = Deno.uid();
   for (const entry of await listQueue()) {
     const script = await readJob(entry.number);
     const job = script === undefined ? undefined : parseJobScript(script);
-    if (!job) continue;
-    found.push({ job, atJob: entry.number, next: job.next ? new Date(job.next) : entry.due });
+    // root's atq shows every user's jobs; only our own are ours to list or remove.
+    if (!job || (uid !== null && parseScriptUid(script!) !== uid)) continue;
+    const next = job.next ? new Date(job.next) : entry.due;
+    found.push({ job, atJob: entry.number, next, running: entry.queue === "=" });
   }
   return found.sort((a, b) => (a.next?.getTime() ?? Infinity) - (b.next?.getTime() ?? Infinity));
 }
 
 /**
  * Queues the next run of `job`; returns its at job number and when it is due.
- * @throws {UsageError} when at rejects a time spec
- * @throws {RunError} when a time spec is due right away: applied again after
- * each run, it would run the job without pause
+ * @throws {UsageError} when at rejects a time spec, or when it is due right
+ * away: applied again after each run, it would run the job without pause
  */
 export async function queueJob(job: Job): Promise<{ atJob: number; next?: Date }> {
   if (job.schedule.kind === "every") {
-    let next = new Date(job.next!);
-    for (let attempt = 1;; attempt++) {
-      try {
-        return {
-          atJob: await submitJob(jobScript({ ...job, next: next.toISOString() }), next),
-          next,
-        };
-      } catch (error) {
-        // at -t takes local time. In the hour that repeats when clocks go
-        // back, it names two moments; at may take the earlier, already past,
-        // and refuse. The slot after is past that hour.
-        if (attempt === 3 || !(error instanceof RunError)) throw error;
-        next = nextRunAfter(job.schedule, next);
-      }
-    }
+    const next = new Date(job.next!);
+    return { atJob: await submitJob(jobScript(job, runLogPath()), next), next };
   }
   const next = await whenSpecIsDue(job.schedule.spec);
   if (next === undefined || next.getTime() <= Date.now()) {
-    throw new RunError(
+    throw new UsageError(
       `the time '${job.schedule.spec}' is due right away, so repeating it would run without pause`,
       "give a time that comes round again, like '02:00' or 'now + 1 hour'",
     );
   }
-  return { atJob: await submitJob(jobScript(job), job.schedule.spec), next };
+  return { atJob: await submitJob(jobScript(job, runLogPath()), job.schedule.spec), next };
 }
 
 /**

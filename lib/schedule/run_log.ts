@@ -38,6 +38,11 @@ export function parseRunLog(text: string): RunRecord[] {
   });
 }
 
+/** Where the run log is; scheduled jobs write to it even when the program is gone. */
+export function runLogPath(): string {
+  return join(stateDir(), LOG);
+}
+
 /** Appends one record, rotating the log first when it is full. */
 export async function appendRun(record: RunRecord): Promise<void> {
   const dir = await ensureStateDir();

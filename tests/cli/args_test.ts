@@ -562,3 +562,8 @@ Deno.test("parseBackupArgs rejects bad scheduling options", () => {
     /--stdin cannot be scheduled/,
   );
 });
+
+Deno.test("parseBackupArgs writes --at as HH:MM, so 2:00 and 02:00 are one time", () => {
+  assert.equal(parseBackupArgs(backupOf("--every", "1d", "--at", "2:00")).schedule?.at, "02:00");
+  assert.equal(parseBackupArgs(backupOf("--every", "1d", "--at", "14:05")).schedule?.at, "14:05");
+});

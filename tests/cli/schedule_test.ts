@@ -400,6 +400,7 @@ test("bad scheduling input exits 2 and queues nothing", async () => {
     [["--time", "now"], /due right away/],
     [["--every", "1h", "--runs", "0"], /--runs must be a whole number, 1 or more/],
     [["--at", "02:00"], /--at needs --every or --time|--at goes with --every/],
+    [["--time=-f /etc/passwd now"], /invalid --time .*starting with '-'/],
   ];
   for (const [extra, error] of cases) {
     const r = await t.cli([...base, ...extra]);
@@ -427,4 +428,36 @@ test("bad scheduling input exits 2 and queues nothing", async () => {
     undefined,
     "nothing backed up either",
   );
+});
+
+test("at queues the job for the moment jobs reports, whatever the time zone", async () => {
+  await using t = await setUp();
+  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
+  for (const tz of ["Asia/Kolkata", "America/New_York", "<+03>-3"]) {
+    const env = { ...t.env, TZ: tz };
+    const r = await tinybackup(
+      [
+        "--file",
+        `${t.dir}/notes.db`,
+        "--dest",
+        `${t.dir}/b`,
+        "--every",
+        "1d",
+        "--at",
+        "02:00",
+        "--schedule-only",
+      ],
+      { env },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const [job] = JSON.parse((await tinybackup(["jobs", "--json"], { env })).stdout);
+    // atq prints the queued moment in its own zone: ask for UTC.
+    const atq = await new Deno.Command("atq", { args: ["-q", QUEUE], env: { TZ: "UTC" } }).output();
+    const line = new TextDecoder().decode(atq.stdout).split("\n").find((l) =>
+      parseInt(l) === job.atJob
+    )!;
+    const queuedAt = new Date(line.split("\t")[1].replace(/ \S+ \S+$/, "") + " UTC");
+    assert.equal(queuedAt.toISOString(), job.next, `${tz}: ${line}`);
+    await t.cli(["unschedule", "--all"]);
+  }
 });

@@ -14,6 +14,8 @@ import {
 } from "../../lib/schedule/job.ts";
 
 const NOW = new Date("2026-06-10T10:17:42.123Z");
+/** Where a job script would log a missing program; these jobs' programs exist. */
+const RUN_LOG = "/dev/null";
 const ID = "0123abcd";
 /** How a job runs from source: see lib/schedule/self_command.ts. */
 const SOURCE_COMMAND = [
@@ -230,13 +232,40 @@ Deno.test("successor leaves the given job alone", () => {
 
 // jobScript and parseJobScript
 
-Deno.test("jobScript is the marker line with the job's JSON, then one exec line", () => {
+Deno.test("jobScript is the marker line, a check that the program is there, and one exec line", () => {
   const job = newJob(settings({ command: ["/usr/local/bin/tinybackup"] }), NOW, ID);
   const json = JSON.stringify(job);
-  assert.equal(
-    jobScript(job),
-    `# tinybackup-job ${json}\nexec '/usr/local/bin/tinybackup' 'run-job' '${json}'\n`,
-  );
+  const lines = jobScript(job, "/home/me/.local/state/tinybackup/runs.log").split("\n");
+  assert.equal(lines[0], `# tinybackup-job ${json}`);
+  assert.equal(lines[1], "if [ ! -x '/usr/local/bin/tinybackup' ]; then");
+  assert.match(lines[2], />> '\/home\/me\/\.local\/state\/tinybackup\/runs\.log'$/);
+  assert.equal(lines.at(-2), `exec '/usr/local/bin/tinybackup' 'run-job' '${json}'`);
+  assert.equal(lines.at(-1), "");
+});
+
+Deno.test("a job script whose program is gone logs a failed run and says so on stderr", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tinybackup-job-" });
+  try {
+    const job = newJob(settings({ command: [`${dir}/gone/tinybackup`] }), NOW, ID);
+    await Deno.writeTextFile(`${dir}/job.sh`, jobScript(job, `${dir}/runs.log`));
+    const { code, stderr } = await new Deno.Command("sh", {
+      args: [`${dir}/job.sh`],
+      stderr: "piped",
+    })
+      .output();
+    assert.equal(code, 1);
+    assert.equal(
+      new TextDecoder().decode(stderr),
+      `tinybackup: error: job ${ID}: the program it runs is gone: ${dir}/gone/tinybackup\n`,
+    );
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/runs.log`));
+    assert.equal(record.id, ID);
+    assert.equal(record.result, "failed");
+    assert.match(record.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+    assert.match(record.message, /the program it runs is gone/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("jobScript and parseJobScript round-trip a job", () => {
@@ -247,13 +276,13 @@ Deno.test("jobScript and parseJobScript round-trip a job", () => {
       newJob(settings({ every: undefined, time: "now + 1 hour" }), NOW, ID),
     ]
   ) {
-    assert.deepEqual(parseJobScript(jobScript(job)), plain(job));
+    assert.deepEqual(parseJobScript(jobScript(job, RUN_LOG)), plain(job));
   }
 });
 
 Deno.test("jobScript keeps the marker one line and round-trips hostile paths and names", () => {
   const job = hostileJob(['/opt/my tools/it\'s "here"/$(deno)/deno', "run", "/opt/`x`/main.ts"]);
-  const script = jobScript(job);
+  const script = jobScript(job, RUN_LOG);
   const [marker] = script.split("\n");
   assert.ok(marker.startsWith("# tinybackup-job {"));
   assert.deepEqual(JSON.parse(marker.slice("# tinybackup-job ".length)), plain(job));
@@ -267,7 +296,7 @@ Deno.test("parseJobScript finds the job in what `at -c` prints (Debian)", () => 
     "HOME=/home/ed; export HOME\n" +
     "LANG=C.UTF-8; export LANG\n" +
     "cd / || {\n\t echo 'Execution directory inaccessible' >&2\n\t exit 1\n}\n" +
-    jobScript(job) + "\n";
+    jobScript(job, RUN_LOG) + "\n";
   assert.deepEqual(parseJobScript(atC), plain(job));
 });
 
@@ -295,7 +324,7 @@ Deno.test("parseJobScript gives undefined for at jobs that are not tinybackup's"
 Deno.test("parseJobScript reads the marker only at the start of a line", () => {
   const job = newJob(settings(), NOW, ID);
   const other = JSON.stringify(newJob(settings({ name: "other.db" }), NOW, "ffffffff"));
-  const script = `#!/bin/sh\necho 'see # tinybackup-job ${other}'\n` + jobScript(job);
+  const script = `#!/bin/sh\necho 'see # tinybackup-job ${other}'\n` + jobScript(job, RUN_LOG);
   assert.deepEqual(parseJobScript(script), plain(job));
 });
 
@@ -323,7 +352,7 @@ async function runWithSh(
 Deno.test("jobScript run by a real sh passes run-job and the JSON byte for byte", async () => {
   // printf %s prints its arguments one after another: "run-job", then the JSON as sh passed it.
   const job = hostileJob(["/usr/bin/printf", "%s"]);
-  const { code, stdout, left } = await runWithSh(jobScript(job));
+  const { code, stdout, left } = await runWithSh(jobScript(job, RUN_LOG));
   assert.equal(code, 0);
   assert.equal(stdout, "run-job" + JSON.stringify(job));
   assert.deepEqual(parseJob(stdout.slice("run-job".length)), plain(job));
@@ -337,7 +366,7 @@ Deno.test("jobScript run by a real sh passes each command part as one argument",
     NOW,
     ID,
   );
-  const { code, stdout } = await runWithSh(jobScript(job));
+  const { code, stdout } = await runWithSh(jobScript(job, RUN_LOG));
   assert.equal(code, 0);
   assert.equal(stdout, `<two words><it's><run-job><${JSON.stringify(job)}>`);
 });
@@ -488,9 +517,13 @@ Deno.test("commandFiles of a compiled binary is the binary", () => {
   assert.deepEqual(commandFiles(job), ["/usr/local/bin/tinybackup"]);
 });
 
-Deno.test("commandFiles of a run from source is deno and the main script", () => {
+Deno.test("commandFiles of a run from source is deno, its config and the main script", () => {
   const job = newJob(settings(), NOW, ID);
-  assert.deepEqual(commandFiles(job), ["/usr/bin/deno", "/opt/tinybackup/main.ts"]);
+  assert.deepEqual(commandFiles(job), [
+    "/usr/bin/deno",
+    "/opt/tinybackup/deno.json",
+    "/opt/tinybackup/main.ts",
+  ]);
 });
 
 Deno.test("sameJob: the same interval written differently is the same job", () => {
