@@ -13,7 +13,17 @@ const workDir = await Deno.makeTempDir({ prefix: "tinybackup-compile-" });
 const binary = `${workDir}/tinybackup`;
 
 const compile = await new Deno.Command(Deno.execPath(), {
-  args: ["compile", "-q", "-P=tinybackup", "--output", binary, "main.ts"],
+  args: [
+    "compile",
+    "-q",
+    "--v8-flags=--expose-gc",
+    "-P=tinybackup",
+    "--include",
+    "lib/backup/compress_worker.ts",
+    "--output",
+    binary,
+    "main.ts",
+  ],
   cwd: ROOT,
   stdout: "piped",
   stderr: "piped",

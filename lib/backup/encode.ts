@@ -1,14 +1,15 @@
 /**
- * The single pass over a source: hash the content, compress it, and check
- * that what comes out decompresses to the same content, all while the bytes
- * stream to the store. Nothing is held in memory beyond a few chunks.
+ * The single pass over a source: hash the content and compress it while the
+ * bytes stream to the store. Compression runs in workers on every core
+ * (parallel_compress.ts), and each block is decompressed again there to
+ * prove the stored bytes restore to exactly what was read. Memory holds a
+ * few blocks at most, whatever the size of the source.
  */
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import { finished } from "node:stream/promises";
-import { RunError } from "../errors.ts";
-import { compressor, decompressor, through } from "./compression.ts";
+import { releaseBuffers } from "../io/release_buffers.ts";
+import { BLOCK_SIZE } from "./compress_block.ts";
 import type { Compression } from "./naming.ts";
+import { compressInParallel } from "./parallel_compress.ts";
 
 /** What the pass learned, available once its output has been consumed. */
 export interface Encoded {
@@ -22,7 +23,6 @@ export interface Encoded {
 
 /**
  * Compresses `content`. Consume `output` fully, then call `summary()`.
- * The output throws at its end if it does not decompress to `content`.
  * @param onProgress called with the number of content bytes read so far
  */
 export function encode(
@@ -36,58 +36,34 @@ export function encode(
   let sha256: string | undefined;
 
   async function* hashed() {
+    let sinceRelease = 0;
     for await (const chunk of content) {
       contentHash.update(chunk);
       size += chunk.length;
       onProgress?.(size);
       yield chunk;
+      sinceRelease += chunk.length;
+      if (sinceRelease >= BLOCK_SIZE) {
+        releaseBuffers();
+        sinceRelease = 0;
+      }
     }
   }
 
-  async function* checked(compressed: AsyncIterable<Uint8Array>) {
-    // Decompressing as we go costs the other core, and proves the bytes we
-    // store restore to exactly what we read.
-    const check = compression === "none" ? undefined : new HashingDecompressor(compression);
-    for await (const chunk of compressed) {
+  async function* counted(stored: AsyncIterable<Uint8Array>) {
+    for await (const chunk of stored) {
       storedSize += chunk.length;
-      await check?.write(chunk);
       yield chunk;
     }
     sha256 = contentHash.digest("hex");
-    if (check && (await check.end()) !== sha256) {
-      throw new RunError("compressed data did not decompress to the source's content");
-    }
   }
 
+  const stored = compression === "none" ? hashed() : compressInParallel(hashed(), compression);
   return {
-    output: checked(through(hashed(), compressor(compression))),
+    output: counted(stored),
     summary() {
       if (sha256 === undefined) throw new Error("encode: summary() before the output was consumed");
       return { sha256, size, storedSize };
     },
   };
-}
-
-/** Decompresses what is written to it and hashes the result. */
-class HashingDecompressor {
-  readonly #stream;
-  readonly #hash = createHash("sha256");
-  readonly #done: Promise<void>;
-
-  constructor(compression: Compression) {
-    this.#stream = decompressor(compression)!;
-    this.#stream.on("data", (chunk: Uint8Array) => this.#hash.update(chunk));
-    this.#done = finished(this.#stream);
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (!this.#stream.write(chunk)) await once(this.#stream, "drain");
-  }
-
-  /** Ends the input; resolves to the SHA-256 of everything decompressed. */
-  async end(): Promise<string> {
-    this.#stream.end();
-    await this.#done;
-    return this.#hash.digest("hex");
-  }
 }

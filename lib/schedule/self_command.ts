@@ -10,5 +10,14 @@ export function selfCommand(): string[] {
   if (Deno.build.standalone) return [Deno.execPath()];
   const main = fileURLToPath(Deno.mainModule);
   const config = join(dirname(main), "deno.json");
-  return [Deno.execPath(), "run", "-q", "-P=tinybackup", "--config", config, main];
+  return [
+    Deno.execPath(),
+    "run",
+    "-q",
+    "--v8-flags=--expose-gc",
+    "-P=tinybackup",
+    "--config",
+    config,
+    main,
+  ];
 }

@@ -25,7 +25,17 @@ export interface RunOptions {
 
 /** The command line that runs tinybackup from source: `deno run ... main.ts`. */
 export function commandLine(args: string[]): string[] {
-  return [Deno.execPath(), "run", "-q", "-P=tinybackup", "--config", CONFIG, MAIN, ...args];
+  return [
+    Deno.execPath(),
+    "run",
+    "-q",
+    "--v8-flags=--expose-gc",
+    "-P=tinybackup",
+    "--config",
+    CONFIG,
+    MAIN,
+    ...args,
+  ];
 }
 
 /** Runs `tinybackup ARGS...` and collects its exit code and output. */

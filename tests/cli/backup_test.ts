@@ -457,3 +457,29 @@ Deno.test("a dotfile is backed up as a visible series without its leading dot", 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\/b\/bashrc\.\d{8}T\d{6}Z\.gz\n$/);
 });
+
+Deno.test("content of many blocks, compressed on every core, is one file gunzip and zstd -d read", async () => {
+  await using dir = await tempDir();
+  // Over 4 blocks of 4 MiB, and not a whole number of them.
+  const content = textBytes(450_000);
+  assert.ok(content.length > 4 * 4 * 1024 * 1024 && content.length % (4 * 1024 * 1024) !== 0);
+  await Deno.writeFile(`${dir.path}/big.log`, content);
+  const gzip = await tinybackup(["--file", `${dir.path}/big.log`, "--dest", `${dir.path}/b`]);
+  assert.equal(gzip.code, 0, gzip.stderr);
+  assert.ok(sameBytes(await run("gunzip", ["-c", gzip.stdout.trim()]), content));
+  const zstd = await tinybackup([
+    "--file",
+    `${dir.path}/big.log`,
+    "--dest",
+    `${dir.path}/z`,
+    "--compress",
+    "zstd",
+  ]);
+  assert.equal(zstd.code, 0, zstd.stderr);
+  if (await hasProgram("zstd")) {
+    assert.ok(sameBytes(await run("zstd", ["-d", "-c", zstd.stdout.trim()]), content));
+  }
+  const restored = await tinybackup(["restore", zstd.stdout.trim(), "--to", "-"]);
+  assert.ok(sameBytes(restored.bytes, content));
+  assert.equal((await tinybackup(["verify", "--dest", `${dir.path}/b`])).code, 0);
+});
