@@ -1,0 +1,257 @@
+/**
+ * `deno task bench`: tinybackup against the shell tools it replaces, side by
+ * side in one run, on data the bench makes itself. Writes docs/benchmarks.md
+ * (see bench/report.ts) and prints whether each goal of issue 4 is met.
+ *
+ *   deno task bench [--size MiB] [--repeat N] [--out PATH]
+ *   deno task bench --smoke [--out PATH]   tiny sizes, to prove the bench works
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { Compression } from "../lib/backup/naming.ts";
+import {
+  backupContender,
+  CONFIG,
+  LABELS,
+  shellContender,
+  tinybackupCommand,
+} from "./contenders.ts";
+import { makeRandomFile, makeTextFile } from "./data.ts";
+import { DATA_KINDS, evaluateGoals } from "./goals.ts";
+import { describeMachine, loadAverage } from "./machine.ts";
+import { seriesOf, writeBackups } from "./many_backups.ts";
+import { type Contender, hasProgram, peakMemoryKiB, roundRobin, timeOnce } from "./measure.ts";
+import { formatMarkdown, renderReport, summary } from "./report.ts";
+import { humanBytes, type MemoryResult, type Results, type Table } from "./results.ts";
+
+const MiB = 1024 * 1024;
+
+interface Options {
+  smoke: boolean;
+  /** Size of each data file, in bytes. */
+  dataBytes: number;
+  repeat: number;
+  /** Runs of start-up, a tenth of a second each: short enough for noise to matter. */
+  startupRepeat: number;
+  /** Sources whose backup's peak memory is measured. */
+  memoryBytes: number[];
+  backupCount: number;
+  out: string;
+}
+
+const USAGE = "usage: deno task bench [--size MiB] [--repeat N] [--out PATH] [--smoke]";
+
+async function parseOptions(argv: string[]): Promise<Options> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      size: { type: "string" },
+      repeat: { type: "string" },
+      out: { type: "string" },
+      smoke: { type: "boolean", default: false },
+    },
+  });
+  const smoke = values.smoke!;
+  const size = Number(values.size ?? (smoke ? 1 : 256));
+  const repeat = Number(values.repeat ?? (smoke ? 1 : 5));
+  if (!(size > 0)) throw new Error("--size must be a positive number of MiB");
+  if (!Number.isInteger(repeat) || repeat < 1) {
+    throw new Error("--repeat must be a whole number, at least 1");
+  }
+  return {
+    smoke,
+    dataBytes: Math.round(size * MiB),
+    repeat,
+    startupRepeat: smoke ? 1 : repeat * 4,
+    memoryBytes: smoke ? [1 * MiB, 4 * MiB] : [64 * MiB, 1024 * MiB],
+    backupCount: smoke ? 200 : 10_000,
+    // A smoke run must never overwrite the real report.
+    out: values.out ??
+      (smoke
+        ? await Deno.makeTempFile({ prefix: "tinybackup-bench-", suffix: ".md" })
+        : fileURLToPath(new URL("../docs/benchmarks.md", import.meta.url))),
+  };
+}
+
+function progress(message: string): void {
+  console.error(`bench: ${message}`);
+}
+
+/** Each codec's contenders on `source`; the second is the reference. */
+async function codecContenders(
+  compression: Compression,
+  source: string,
+  work: string,
+): Promise<Contender[]> {
+  const folder = (n: number) => join(work, `out-${n}`);
+  const tinybackup = backupContender(source, compression, folder(0));
+  switch (compression) {
+    case "gzip":
+      return [
+        tinybackup,
+        await shellContender(LABELS.gzip, 'gzip -6 -c "$1" > "$2"', source, folder(1)),
+        await shellContender(LABELS.pigz, 'pigz -6 -c "$1" > "$2"', source, folder(2)),
+      ];
+    case "zstd":
+      // -q: no progress line; the tools run without a terminal anyway.
+      return [
+        tinybackup,
+        await shellContender(LABELS.zstd, 'zstd -3 -q -c "$1" > "$2"', source, folder(1)),
+        await shellContender(
+          LABELS.zstdThreads,
+          'zstd -3 -T0 -q -c "$1" > "$2"',
+          source,
+          folder(2),
+        ),
+      ];
+    case "none":
+      return [tinybackup, await shellContender(LABELS.cp, 'cp "$1" "$2"', source, folder(1))];
+  }
+}
+
+async function codecTables(options: Options, sources: Record<string, string>, work: string) {
+  const tables: Table[] = [];
+  for (const compression of ["gzip", "zstd", "none"] as const) {
+    for (const data of DATA_KINDS) {
+      progress(`${compression}, ${data} file, ${options.repeat} round(s)`);
+      const contenders = await codecContenders(compression, sources[data], work);
+      tables.push({
+        id: `${compression}-${data}`,
+        group: compression,
+        title: `${data} file, ${humanBytes(options.dataBytes)}`,
+        reference: contenders[1].label,
+        inputBytes: options.dataBytes,
+        timings: await roundRobin(contenders, options.repeat),
+      });
+    }
+  }
+  return tables;
+}
+
+/** Peak memory of one backup per source size and compression, of a text source. */
+async function peakMemory(options: Options, work: string): Promise<MemoryResult[]> {
+  const results: MemoryResult[] = [];
+  const source = join(work, "memory.txt");
+  for (const bytes of options.memoryBytes) {
+    progress(`peak memory, ${bytes / MiB} MiB source`);
+    await makeTextFile(source, bytes);
+    for (const compression of ["gzip", "zstd", "none"] as const) {
+      const backup = backupContender(source, compression, join(work, "out-memory"));
+      await backup.before!();
+      const peakKiB = await peakMemoryKiB(backup.command, join(work, "time.txt"));
+      await backup.after!();
+      results.push({ sourceBytes: bytes, compression, peakKiB });
+    }
+  }
+  await Deno.remove(source);
+  return results;
+}
+
+/** list and prune in a destination holding options.backupCount backups of one series. */
+async function listPruneTable(options: Options, work: string): Promise<Table> {
+  const count = options.backupCount;
+  const keep = count - 10;
+  progress(`list and prune of ${count} backups, ${options.repeat} round(s)`);
+  const dest = join(work, "many");
+  const name = "notes.txt";
+  const backups = seriesOf(name, join(work, name), count);
+  await writeBackups(dest, backups);
+  const list: Contender = {
+    label: LABELS.list,
+    command: tinybackupCommand(["list", "--dest", dest, "--json"]),
+  };
+  const prune: Contender = {
+    label: LABELS.prune,
+    command: tinybackupCommand(["prune", "--dest", dest, "--name", name, "--keep", String(keep)]),
+    async after() {
+      // Check prune did the work being timed, then put the destination back as it was.
+      let left = 0;
+      for await (const entry of Deno.readDir(dest)) if (entry.isFile) left++;
+      if (left !== keep) throw new Error(`prune left ${left} backups, not ${keep}`);
+      await writeBackups(dest, backups.slice(0, count - keep));
+      return undefined;
+    },
+  };
+  const timings = await roundRobin([list, prune], options.repeat, true);
+  await Deno.remove(dest, { recursive: true });
+  return {
+    id: "list-prune",
+    group: "list and prune",
+    title: `${count.toLocaleString("en-US")} backups of one series`,
+    timings,
+  };
+}
+
+async function startupTable(options: Options, work: string): Promise<Table> {
+  progress(`start-up, ${options.startupRepeat} round(s)`);
+  const empty = join(work, "empty.ts");
+  await Deno.writeTextFile(empty, "");
+  const contenders: Contender[] = [
+    { label: LABELS.version, command: tinybackupCommand(["--version"]) },
+    // The same deno and config as tinybackup: what differs is tinybackup's own loading.
+    { label: LABELS.empty, command: [Deno.execPath(), "run", "-q", "--config", CONFIG, empty] },
+  ];
+  return {
+    id: "startup",
+    group: "Start-up",
+    title: "`tinybackup --version` against an empty Deno script",
+    reference: LABELS.empty,
+    timings: await roundRobin(contenders, options.startupRepeat, true),
+  };
+}
+
+async function main(): Promise<number> {
+  let options: Options;
+  try {
+    options = await parseOptions(Deno.args);
+  } catch (error) {
+    console.error(`bench: ${error instanceof Error ? error.message : error}\n${USAGE}`);
+    return 2;
+  }
+  const started = performance.now();
+  const date = new Date().toISOString();
+  const work = await Deno.makeTempDir({ prefix: "tinybackup-bench-" });
+  try {
+    const machine = await describeMachine(work);
+    progress(`making two ${humanBytes(options.dataBytes)} data files in ${work}`);
+    const sources = { text: join(work, "text.txt"), random: join(work, "random.bin") };
+    await makeTextFile(sources.text, options.dataBytes);
+    await makeRandomFile(sources.random, options.dataBytes);
+    // Untimed: fills Deno's module cache, so the first timed run does not pay for it.
+    await timeOnce(tinybackupCommand(["--version"]));
+
+    const tables = await codecTables(options, sources, work);
+    const timeMissing = (await hasProgram("/usr/bin/time"))
+      ? undefined
+      : "/usr/bin/time is not installed";
+    const memory = timeMissing ? [] : await peakMemory(options, work);
+    tables.push(await listPruneTable(options, work), await startupTable(options, work));
+
+    machine.loadAtEnd = loadAverage();
+    const results: Results = {
+      command: ["deno task bench", ...Deno.args].join(" "),
+      date,
+      smoke: options.smoke,
+      dataBytes: options.dataBytes,
+      repeat: options.repeat,
+      startupRepeat: options.startupRepeat,
+      backupCount: options.backupCount,
+      elapsed: (performance.now() - started) / 1000,
+      machine,
+      tables,
+      memory,
+      memoryMissing: timeMissing,
+    };
+    const goals = evaluateGoals(results);
+    await Deno.mkdir(dirname(options.out), { recursive: true });
+    await Deno.writeTextFile(options.out, await formatMarkdown(renderReport(results, goals)));
+    console.log(summary(goals));
+    console.log(`wrote ${options.out}`);
+    return 0;
+  } finally {
+    await Deno.remove(work, { recursive: true });
+  }
+}
+
+Deno.exit(await main());
