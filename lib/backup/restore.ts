@@ -26,12 +26,9 @@ export async function findBackup(store: Store, file: string): Promise<Backup> {
   );
   if (!parseBackupFileName(file)) throw notABackup;
   if (!(await store.exists(file))) throw new UsageError(`backup not found: ${path}`);
-  let text = "";
+  let text: string;
   try {
-    const decoder = new TextDecoder();
-    for await (const chunk of store.read(metadataPathFor(file))) {
-      text += decoder.decode(chunk, { stream: true });
-    }
+    text = await store.readText(metadataPathFor(file));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw notABackup;
     throw error;

@@ -113,6 +113,10 @@ export class LocalStore implements Store {
     }
   }
 
+  readText(name: string): Promise<string> {
+    return Deno.readTextFile(this.pathOf(name));
+  }
+
   async *read(name: string): AsyncGenerator<Uint8Array> {
     using file = await Deno.open(this.pathOf(name), { read: true });
     yield* readChunks(file);

@@ -29,6 +29,8 @@ export interface Store {
   list(folder: string): Promise<string[]>;
   /** Whether `name` exists. */
   exists(name: string): Promise<boolean>;
+  /** The small text file `name` (metadata), whole; throws Deno.errors.NotFound if it does not exist. */
+  readText(name: string): Promise<string>;
   /** The content of `name`, in chunks; throws Deno.errors.NotFound if it does not exist. */
   read(name: string): AsyncIterable<Uint8Array>;
   /** Removes `name`; a name that is already gone is not an error. */
