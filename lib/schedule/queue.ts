@@ -26,8 +26,10 @@ export async function findJobs(): Promise<QueuedJob[]> {
   for (const entry of await listQueue()) {
     const script = await readJob(entry.number);
     const job = script === undefined ? undefined : parseJobScript(script);
+    if (!job) continue;
     // root's atq shows every user's jobs; only our own are ours to list or remove.
-    if (!job || (uid !== null && parseScriptUid(script!) !== uid)) continue;
+    const owner = parseScriptUid(script!);
+    if (uid !== null && owner !== undefined && owner !== uid) continue;
     const next = job.next ? new Date(job.next) : entry.due;
     found.push({ job, atJob: entry.number, next, running: entry.queue === "=" });
   }
