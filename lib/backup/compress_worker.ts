@@ -25,4 +25,5 @@ worker.onmessage = (event: MessageEvent<BlockRequest>) => {
   } catch (error) {
     worker.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }
+  releaseBuffers();
 };
