@@ -76,7 +76,7 @@ function contentOf(store: Store, backup: Backup) {
 /** Streams the original content to stdout; exits with an error at the end if it was damaged. */
 export async function restoreToStdout(store: Store, backup: Backup): Promise<void> {
   const { content, intact } = contentOf(store, backup);
-  for await (const chunk of content) await writeAll(Deno.stdout, chunk);
+  for await (const chunk of content) writeAll(Deno.stdout, chunk);
   if (!intact()) {
     throw new RunError(
       `${backup.path} is damaged: what was written to stdout does not match its sha256`,
@@ -104,7 +104,7 @@ export async function restoreToFile(
   try {
     // 0600 until it is complete and checked; then the source's own mode.
     using file = await Deno.open(partial, { write: true, createNew: true, mode: 0o600 });
-    for await (const chunk of content) await writeAll(file, chunk);
+    for await (const chunk of content) writeAll(file, chunk);
     if (!intact()) {
       throw new RunError(
         `${backup.path} is damaged: its content does not match its sha256`,

@@ -1,6 +1,10 @@
 /**
  * Reading and writing files in large chunks. One MiB per read keeps the
- * per-chunk overhead of hashing, compressing and writing small next to the work.
+ * per-chunk overhead of hashing, compressing and writing small next to the
+ * work. The calls are synchronous on purpose: Deno's asynchronous file calls
+ * hand each chunk to a thread pool, which measured up to three times slower
+ * here (256 MiB read and written: 0.35-0.46 s sync, 0.47-1.2 s async), and
+ * the compression workers run on their own threads either way.
  */
 
 /** Bytes asked for per read. */
@@ -8,7 +12,7 @@ export const CHUNK_SIZE = 1024 * 1024;
 
 /** Anything read like a file: a file, standard input. */
 export interface Readable {
-  read(buffer: Uint8Array): Promise<number | null>;
+  readSync(buffer: Uint8Array): number | null;
 }
 
 /**
@@ -18,7 +22,7 @@ export interface Readable {
 export async function* readChunks(reader: Readable): AsyncGenerator<Uint8Array> {
   while (true) {
     const buffer = new Uint8Array(CHUNK_SIZE);
-    const n = await reader.read(buffer);
+    const n = reader.readSync(buffer);
     if (n === null) return;
     yield buffer.subarray(0, n);
   }
@@ -26,11 +30,11 @@ export async function* readChunks(reader: Readable): AsyncGenerator<Uint8Array> 
 
 /** Anything written like a file: a file, standard output. */
 export interface Writable {
-  write(bytes: Uint8Array): Promise<number>;
+  writeSync(bytes: Uint8Array): number;
 }
 
 /** Writes all of `bytes`; a single write may write only part. */
-export async function writeAll(file: Writable, bytes: Uint8Array): Promise<void> {
+export function writeAll(file: Writable, bytes: Uint8Array): void {
   let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }

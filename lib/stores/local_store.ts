@@ -56,7 +56,7 @@ export class LocalStore implements Store {
   ): Promise<Staged> {
     const { file, path } = await this.#createLockedStagingFile();
     try {
-      for await (const chunk of data) await writeAll(file, chunk);
+      for await (const chunk of data) writeAll(file, chunk);
       await Deno.chmod(path, mode);
       await file.sync();
     } catch (error) {
