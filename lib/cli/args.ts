@@ -456,7 +456,7 @@ export function parseCompression(text: string): Compression {
 }
 
 /** Checks a series name given with --name or taken from a file name. */
-export function seriesName(name: string): string {
+function seriesName(name: string): string {
   const problem = seriesNameProblem(name);
   if (problem) {
     throw new UsageError(
@@ -471,6 +471,6 @@ export function seriesName(name: string): string {
  * The default series name: the last part of the path, without leading dots,
  * so that `.bashrc` is backed up as the visible series `bashrc`.
  */
-export function defaultSeriesName(path: string): string {
+function defaultSeriesName(path: string): string {
   return (path.replace(/\/+$/, "").split("/").pop() ?? "").replace(/^\.+/, "");
 }

@@ -7,7 +7,7 @@ import { LocalStore } from "../stores/local_store.ts";
 import type { SeriesArgs } from "./args.ts";
 
 /** Where a local destination keeps files that are not yet published. */
-export const STAGING_FOLDER = `${METADATA_DIR}/tmp`;
+const STAGING_FOLDER = `${METADATA_DIR}/tmp`;
 
 /**
  * The store for `dest`, which must be a folder; with `mustExist`, it must

@@ -13,7 +13,7 @@ export function progressFor(total: number | undefined): ProgressLine | undefined
   return new ProgressLine(total);
 }
 
-export class ProgressLine {
+class ProgressLine {
   #shownAt = 0;
   constructor(private readonly total: number) {}
 

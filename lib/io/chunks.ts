@@ -8,7 +8,7 @@
  */
 
 /** Bytes asked for per read. */
-export const CHUNK_SIZE = 1024 * 1024;
+const CHUNK_SIZE = 1024 * 1024;
 
 /** Anything read like a file: a file, standard input. */
 export interface Readable {

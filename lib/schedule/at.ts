@@ -8,7 +8,7 @@ import { type AtqEntry, formatAtTime, parseAtq, parseSubmitted } from "./at_form
 import { quoteForSh } from "./quote.ts";
 
 /** The queue letter; TINYBACKUP_AT_QUEUE picks another (a–z, A–Z). */
-export function atQueue(): string {
+function atQueue(): string {
   const queue = Deno.env.get("TINYBACKUP_AT_QUEUE") ?? "z";
   if (!/^[a-zA-Z]$/.test(queue)) {
     throw new UsageError(`TINYBACKUP_AT_QUEUE must be one letter, a-z or A-Z (got '${queue}')`);
