@@ -6,8 +6,6 @@
  * few blocks at most, whatever the size of the source.
  */
 import { createHash } from "node:crypto";
-import { releaseBuffers } from "../io/release_buffers.ts";
-import { BLOCK_SIZE } from "./compress_block.ts";
 import type { Compression } from "./naming.ts";
 import { compressInParallel } from "./parallel_compress.ts";
 
@@ -36,17 +34,11 @@ export function encode(
   let sha256: string | undefined;
 
   async function* hashed() {
-    let sinceRelease = 0;
     for await (const chunk of content) {
       contentHash.update(chunk);
       size += chunk.length;
       onProgress?.(size);
       yield chunk;
-      sinceRelease += chunk.length;
-      if (sinceRelease >= BLOCK_SIZE) {
-        releaseBuffers();
-        sinceRelease = 0;
-      }
     }
   }
 

@@ -2,105 +2,115 @@
  * Compression on every core: content is cut into blocks, workers compress
  * (and check) them side by side, and the results come back in order. The
  * main thread meanwhile reads, hashes and writes, so those overlap too.
+ *
+ * Blocks live in a fixed set of shared-memory slots, and only slot numbers
+ * travel between threads. Posting the blocks themselves, even transferred,
+ * grew memory by some 40 MiB: every message allocates outside V8's heap
+ * and is freed late.
  */
 import { BLOCK_SIZE, compressBlock } from "./compress_block.ts";
-import type { BlockRequest, BlockResult } from "./compress_worker.ts";
+import type { CompressRequest, CompressResult, SlotMemory } from "./compress_worker.ts";
 import type { Compression } from "./naming.ts";
 
 /** Blocks waiting or being compressed per worker: enough to keep each busy, few enough for flat memory. */
-const QUEUE_PER_WORKER = 2;
+const SLOTS_PER_WORKER = 2;
 
-/** `content` compressed as a series of independent blocks, in order. */
+/**
+ * Room for a block's compressed form: deflate and zstd add at most a few
+ * bytes per 16 KiB to content they cannot shrink, far below this margin.
+ */
+const OUTPUT_SIZE = BLOCK_SIZE + BLOCK_SIZE / 64;
+
+/**
+ * `content` compressed as a series of independent blocks, in order. Each
+ * yielded chunk is valid only until the next one is asked for: its memory
+ * is then reused.
+ */
 export async function* compressInParallel(
   content: AsyncIterable<Uint8Array>,
   compression: Exclude<Compression, "none">,
   workers = navigator.hardwareConcurrency,
 ): AsyncGenerator<Uint8Array> {
-  const blockList = blocks(content);
-  const first = await blockList.next();
-  if (first.done) {
-    // Empty content still makes a valid .gz or .zst, as gzip and zstd make.
-    yield compressBlock(compression, new Uint8Array());
-    return;
-  }
-  const second = await blockList.next();
-  if (second.done) {
-    // Small content: starting workers would cost more than it saves.
-    yield compressBlock(compression, first.value);
-    return;
-  }
-  const pool = new WorkerPool(Math.max(1, workers));
-  try {
-    const pending: Promise<Uint8Array>[] = [
-      pool.compress(compression, first.value),
-      pool.compress(compression, second.value),
-    ];
-    for await (const block of blockList) {
-      pending.push(pool.compress(compression, block));
-      while (pending.length > pool.size * QUEUE_PER_WORKER) yield await pending.shift()!;
-    }
-    while (pending.length > 0) yield await pending.shift()!;
-  } finally {
-    pool.close();
-  }
-}
-
-/** Regroups chunks of any size into blocks of BLOCK_SIZE (the last may be shorter). */
-async function* blocks(content: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let block = new Uint8Array(BLOCK_SIZE);
+  const workerCount = Math.max(1, workers);
+  const slots = Array.from(
+    { length: workerCount * SLOTS_PER_WORKER },
+    (): SlotMemory => ({
+      input: new SharedArrayBuffer(BLOCK_SIZE),
+      output: new SharedArrayBuffer(OUTPUT_SIZE),
+    }),
+  );
+  // Workers start with the second block: small content costs no threads.
+  let pool: WorkerPool | undefined;
+  // Results in slot order; the oldest is always the slot to be filled next.
+  const inFlight: Promise<Uint8Array>[] = [];
+  let current = 0;
   let filled = 0;
-  for await (const chunk of content) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(chunk.length - offset, BLOCK_SIZE - filled);
-      block.set(chunk.subarray(offset, offset + n), filled);
-      filled += n;
-      offset += n;
-      if (filled === BLOCK_SIZE) {
-        yield block;
-        block = new Uint8Array(BLOCK_SIZE);
-        filled = 0;
+  try {
+    for await (const chunk of content) {
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (filled === BLOCK_SIZE) {
+          pool ??= new WorkerPool(workerCount, slots);
+          inFlight.push(pool.compress(current, filled, compression));
+          current = (current + 1) % slots.length;
+          filled = 0;
+          if (inFlight.length === slots.length) yield await inFlight.shift()!;
+        }
+        const n = Math.min(chunk.length - offset, BLOCK_SIZE - filled);
+        new Uint8Array(slots[current].input, filled, n).set(chunk.subarray(offset, offset + n));
+        filled += n;
+        offset += n;
       }
     }
+    if (!pool) {
+      // Empty content still makes a valid .gz or .zst, as gzip and zstd make.
+      yield compressBlock(compression, new Uint8Array(slots[0].input, 0, filled));
+      return;
+    }
+    inFlight.push(pool.compress(current, filled, compression));
+    while (inFlight.length > 0) yield await inFlight.shift()!;
+  } finally {
+    pool?.close();
   }
-  if (filled > 0) yield block.subarray(0, filled);
 }
 
-/** Workers that take blocks in turn. */
+/** Workers that take slots in turn: slot k always goes to worker k % size. */
 class WorkerPool {
   readonly #workers: Worker[];
   readonly #waiting = new Map<
     number,
     { resolve: (c: Uint8Array) => void; reject: (e: Error) => void }
   >();
-  #nextId = 0;
 
-  constructor(readonly size: number) {
+  constructor(readonly size: number, private readonly slots: SlotMemory[]) {
     this.#workers = Array.from({ length: size }, () => {
       const worker = new Worker(new URL("./compress_worker.ts", import.meta.url).href, {
         type: "module",
       });
-      worker.onmessage = (event: MessageEvent<BlockResult>) => this.#settle(event.data);
+      worker.onmessage = (event: MessageEvent<CompressResult>) => this.#settle(event.data);
       worker.onerror = (event) => {
         event.preventDefault();
         this.#failAll(new Error(`compression worker failed: ${event.message}`));
       };
+      // Shared memory is shared, not copied, when posted.
+      worker.postMessage({ slots } satisfies CompressRequest);
       return worker;
     });
   }
 
-  compress(compression: Exclude<Compression, "none">, block: Uint8Array): Promise<Uint8Array> {
-    const id = this.#nextId++;
+  /** Compresses the first `length` bytes of slot `slot`'s input. */
+  compress(
+    slot: number,
+    length: number,
+    compression: Exclude<Compression, "none">,
+  ): Promise<Uint8Array> {
     const done = new Promise<Uint8Array>((resolve, reject) =>
-      this.#waiting.set(id, { resolve, reject })
+      this.#waiting.set(slot, { resolve, reject })
     );
     // Blocks queued behind a failed one are never awaited; their failure is not news.
     done.catch(() => {});
-    // Transferring the block hands its memory over instead of copying it.
-    const whole = block.byteLength === block.buffer.byteLength ? block : block.slice();
-    this.#workers[id % this.size].postMessage(
-      { id, compression, block: whole } satisfies BlockRequest,
-      [whole.buffer as ArrayBuffer],
+    this.#workers[slot % this.size].postMessage(
+      { slot, length, compression } satisfies CompressRequest,
     );
     return done;
   }
@@ -110,12 +120,12 @@ class WorkerPool {
     this.#waiting.clear();
   }
 
-  #settle(result: BlockResult): void {
-    const waiter = this.#waiting.get(result.id);
+  #settle(result: CompressResult): void {
+    const waiter = this.#waiting.get(result.slot);
     if (!waiter) return;
-    this.#waiting.delete(result.id);
+    this.#waiting.delete(result.slot);
     if ("error" in result) waiter.reject(new Error(result.error));
-    else waiter.resolve(result.compressed);
+    else waiter.resolve(new Uint8Array(this.slots[result.slot].output, 0, result.length));
   }
 
   #failAll(error: Error): void {

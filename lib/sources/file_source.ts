@@ -5,7 +5,7 @@
  */
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
-import { readChunks } from "../io/chunks.ts";
+import { readChunksReusing } from "../io/chunks.ts";
 import type { SourceInfo } from "../backup/metadata.ts";
 import type { Source } from "./source.ts";
 
@@ -39,7 +39,8 @@ export class FileSource implements Source {
   readonly rereadable = true;
   readonly emptyMeansFailure = false;
   #stat: Deno.FileInfo;
-  #changed = false;
+  /** What the last read began with, and how many bytes it got. */
+  #lastRead: { before: Snapshot; bytesRead: number } | undefined;
 
   private constructor(readonly path: string, stat: Deno.FileInfo) {
     this.#stat = stat;
@@ -93,25 +94,32 @@ export class FileSource implements Source {
     return this.#stat.size;
   }
 
-  async *read(): AsyncGenerator<Uint8Array> {
-    using file = await Deno.open(this.path, { read: true });
-    const before = snapshotOf(await file.stat());
-    let bytesRead = 0;
-    for await (const chunk of readChunks(file)) {
-      bytesRead += chunk.length;
-      yield chunk;
-    }
-    const after = await file.stat();
-    // The path is stat'ed too: a file replaced by rename leaves our open
-    // handle on the old inode, which by itself looks unchanged.
-    const atPath = await Deno.stat(this.path).catch(() => undefined);
-    this.#changed = bytesRead !== before.size || !sameSnapshot(before, snapshotOf(after)) ||
-      atPath === undefined || !sameSnapshot(before, snapshotOf(atPath));
-    this.#stat = after;
+  get localPath(): string {
+    return this.path;
   }
 
-  changedDuringLastRead(): Promise<boolean> {
-    return Promise.resolve(this.#changed);
+  async *read(): AsyncGenerator<Uint8Array> {
+    using file = await Deno.open(this.path, { read: true });
+    const lastRead = { before: snapshotOf(await file.stat()), bytesRead: 0 };
+    this.#lastRead = lastRead;
+    for await (const chunk of readChunksReusing(file)) {
+      lastRead.bytesRead += chunk.length;
+      yield chunk;
+    }
+  }
+
+  /**
+   * Compares the file at its path now with the file as the read began. The
+   * path, not the open handle, is what counts: a file replaced by rename
+   * leaves the handle on the old inode, which by itself looks unchanged.
+   * Asked after a kernel copy made alongside the read, it covers that too.
+   */
+  async changedDuringLastRead(): Promise<boolean> {
+    const { before, bytesRead } = this.#lastRead!;
+    const now = await Deno.stat(this.path).catch(() => undefined);
+    if (now === undefined) return true;
+    this.#stat = now;
+    return bytesRead !== before.size || !sameSnapshot(before, snapshotOf(now));
   }
 
   info(): SourceInfo {

@@ -8,9 +8,14 @@ export interface Source {
   readonly emptyMeansFailure: boolean;
   /** The size of the content when known before reading, for progress. */
   readonly expectedSize?: number;
-  /** One pass over the content. */
+  /** A local file holding the content, which a store may copy in the kernel instead of writing what read() gives. */
+  readonly localPath?: string;
+  /** One pass over the content; a chunk is valid only until the next is asked for. */
   read(): AsyncIterable<Uint8Array>;
-  /** After a read was consumed: whether the content may have changed during it. */
+  /**
+   * After a read was consumed (and anything done alongside it): whether the
+   * content may have changed since the read began.
+   */
   changedDuringLastRead(): Promise<boolean>;
   /** What metadata records of the source, as of the last read. */
   info(): SourceInfo;

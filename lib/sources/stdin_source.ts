@@ -1,6 +1,6 @@
 /** Standard input: read once, as it comes, so it can never be re-read. */
 import type { SourceInfo } from "../backup/metadata.ts";
-import { readChunks } from "../io/chunks.ts";
+import { readChunksReusing } from "../io/chunks.ts";
 import type { Source } from "./source.ts";
 
 export class StdinSource implements Source {
@@ -9,7 +9,7 @@ export class StdinSource implements Source {
   readonly expectedSize = undefined;
 
   read(): AsyncIterable<Uint8Array> {
-    return readChunks(Deno.stdin);
+    return readChunksReusing(Deno.stdin);
   }
 
   changedDuringLastRead(): Promise<boolean> {

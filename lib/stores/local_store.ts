@@ -67,6 +67,21 @@ export class LocalStore implements Store {
     return new LocalStaged(this, file, path);
   }
 
+  async stageCopy(path: string, mode: number): Promise<Staged> {
+    const { file, path: stagingPath } = await this.#createLockedStagingFile();
+    try {
+      // Into the same inode, so the lock still marks it as ours.
+      await Deno.copyFile(path, stagingPath);
+      await Deno.chmod(stagingPath, mode);
+      await file.sync();
+    } catch (error) {
+      await Deno.remove(stagingPath).catch(() => {});
+      file.close();
+      throw error;
+    }
+    return new LocalStaged(this, file, stagingPath);
+  }
+
   /**
    * A new, empty staging file, opened and locked. The lock tells
    * removeLeftovers that a live run owns the file. A cleaner may remove the

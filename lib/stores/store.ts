@@ -23,8 +23,18 @@ export interface Store {
   pathOf(name: string): string;
   /** Creates the store if needed; fails (UsageError) if it cannot be written. */
   prepare(): Promise<void>;
-  /** Streams `data` to durable storage under no visible name; `mode` is the file's permission bits. */
+  /**
+   * Streams `data` to durable storage under no visible name; `mode` is the
+   * file's permission bits. A chunk is only valid until the next is asked
+   * for (its memory is reused), so a store that keeps one must copy it.
+   */
   stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, mode: number): Promise<Staged>;
+  /**
+   * Like stage, but copies the local file at `path` where the store can do
+   * that faster than writing chunks (a local folder: in the kernel). Stores
+   * without it are given the content through stage.
+   */
+  stageCopy?(path: string, mode: number): Promise<Staged>;
   /** Names of the files directly inside `folder` ("" for the top); none if it does not exist. */
   list(folder: string): Promise<string[]>;
   /** Whether `name` exists. */

@@ -19,7 +19,8 @@ Deno.test("compressBlock of nothing is still a valid, empty .gz and .zst", () =>
 
 async function collect(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
+  // A chunk is only valid until the next is asked for, so each is copied.
+  for await (const chunk of chunks) parts.push(chunk.slice());
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const part of parts) {
