@@ -1,6 +1,6 @@
 /** Help texts, one per command, printed to stdout by --help. */
 import { DEFAULT_KEEP } from "./args.ts";
-import type { CommandName } from "./args.ts";
+import type { CommandName } from "./commands.ts";
 
 const MAIN = `tinybackup: one file or a pipe, copied safely: compressed, checksummed, rotated.
 

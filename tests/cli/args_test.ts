@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   type BackupArgs,
-  COMMANDS,
   DEFAULT_KEEP,
   parseBackupArgs,
   parseCompression,
@@ -10,8 +9,8 @@ import {
   parsePruneArgs,
   parseRestoreArgs,
   parseVerifyArgs,
-  splitCommand,
 } from "../../lib/cli/args.ts";
+import { COMMANDS, splitCommand } from "../../lib/cli/commands.ts";
 import { UsageError } from "../../lib/errors.ts";
 
 /**
