@@ -386,50 +386,6 @@ test("doctor says scheduling works here, and explains a missing at", async () =>
   );
 });
 
-test("bad scheduling input exits 2 and queues nothing", async () => {
-  await using t = await setUp();
-  await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));
-  const base = ["--file", `${t.dir}/notes.db`, "--dest", `${t.dir}/b`];
-  const cases: [string[], RegExp][] = [
-    [["--every", "soon"], /invalid --every 'soon'/],
-    [["--every", "0m"], /invalid --every '0m'/],
-    [["--every", "30s"], /invalid --every '30s'/],
-    [["--every", "1d", "--at", "25:00"], /invalid --at '25:00'/],
-    [["--every", "1d", "--time", "02:00"], /--every and --time cannot be used together/],
-    [["--time", "garbage o'clock"], /at\(1\) rejected the time 'garbage o'clock'/],
-    [["--time", "now"], /due right away/],
-    [["--every", "1h", "--runs", "0"], /--runs must be a whole number, 1 or more/],
-    [["--at", "02:00"], /--at needs --every or --time|--at goes with --every/],
-    [["--time=-f /etc/passwd now"], /invalid --time .*starting with '-'/],
-  ];
-  for (const [extra, error] of cases) {
-    const r = await t.cli([...base, ...extra]);
-    assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
-    assert.equal(r.stdout, "");
-    assert.match(r.stderr, error);
-    assert.deepEqual(await queued(), [], extra.join(" "));
-  }
-  const stdin = await tinybackup([
-    "--stdin",
-    "--name",
-    "x",
-    "--dest",
-    `${t.dir}/b`,
-    "--every",
-    "1h",
-  ], {
-    env: t.env,
-    stdin: "data",
-  });
-  assert.equal(stdin.code, 2);
-  assert.match(stdin.stderr, /--stdin cannot be scheduled/);
-  assert.equal(
-    await Deno.stat(`${t.dir}/b`).catch(() => undefined),
-    undefined,
-    "nothing backed up either",
-  );
-});
-
 test("at queues the job for the moment jobs reports, whatever the time zone", async () => {
   await using t = await setUp();
   await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));

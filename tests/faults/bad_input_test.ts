@@ -1,18 +1,29 @@
 /**
- * Every bad input: exit 2, nothing on stdout, one error line (plus a hint
- * where a fix is known), and nothing written or deleted anywhere in the
- * test's folder.
+ * Every bad input named for the core and for scheduling, in one table: exit
+ * 2 (1 where the input is fine but the machine cannot do it), nothing on
+ * stdout, one error line (plus a hint where a fix is known), nothing written
+ * or deleted anywhere in the test's folder, and nothing queued with at(1).
  */
 import assert from "node:assert/strict";
 import {
+  hasProgram,
   IS_ROOT,
   NOBODY,
+  run,
   type RunOptions,
   snapshotTree,
   tempDir,
   textBytes,
   tinybackup,
-} from "./_cli.ts";
+} from "../cli/_cli.ts";
+
+/** The at queue scheduling cases would use; it must stay empty. */
+const QUEUE = "b";
+const AT_INSTALLED = await hasProgram("at");
+if (!AT_INSTALLED) {
+  if (Deno.env.get("CI")) throw new Error("at(1) must be installed in CI");
+  console.error("bad_input_test: scheduling cases SKIPPED, at(1) is not installed here");
+}
 
 interface Case {
   name: string;
@@ -22,6 +33,12 @@ interface Case {
   /** Runs as an unprivileged user: as root, permission checks would pass. */
   unprivileged?: boolean;
   stdin?: string;
+  /** 1 for input that is fine but cannot be acted on here; 2 otherwise. */
+  code?: 1 | 2;
+  /** Needs at(1) installed. */
+  scheduling?: boolean;
+  /** Replaces PATH, e.g. to hide at(1). */
+  path?: string;
 }
 
 const CASES: Case[] = [
@@ -191,7 +208,61 @@ const CASES: Case[] = [
     args: ["prune", "--dest", "@/dest", "--keep", "1"],
     error: /prune needs --file or --name/,
   },
+  ...([
+    ["--every unparseable", ["--every", "soon"], /invalid --every 'soon'/],
+    ["--every of zero", ["--every", "0m"], /invalid --every '0m'/],
+    ["--every under a minute", ["--every", "30s"], /invalid --every '30s'/],
+    ["--every over the cap", ["--every", "600w"], /invalid --every '600w'/],
+    ["--at not a time", ["--every", "1d", "--at", "25:00"], /invalid --at '25:00'/],
+    ["--at with letters", ["--every", "1d", "--at", "noon"], /invalid --at 'noon'/],
+    ["--at alone", ["--at", "02:00"], /--at (needs|goes with) --every/],
+    [
+      "--every with --time",
+      ["--every", "1d", "--time", "02:00"],
+      /--every and --time cannot be used together/,
+    ],
+    [
+      "a --time at(1) rejects, in at's words",
+      ["--time", "garbage o'clock"],
+      /at\(1\) rejected the time 'garbage o'clock'/,
+    ],
+    ["a --time due right away", ["--time", "now"], /due right away/],
+    ["a --time that looks like an option", ["--time=-f /etc/passwd now"], /starting with '-'/],
+    ["--runs of 0", ["--every", "1h", "--runs", "0"], /--runs must be a whole number, 1 or more/],
+    ["--runs with a fraction", ["--every", "1h", "--runs", "1.5"], /--runs must be a whole/],
+  ] as const).map(([name, extra, error]): Case => ({
+    name: `scheduling: ${name}`,
+    args: ["--file", "@/notes.db", "--dest", "@/dest", ...extra],
+    error,
+    scheduling: true,
+  })),
+  {
+    name: "scheduling: --stdin",
+    args: ["--stdin", "--name", "x", "--dest", "@/dest", "--every", "1h"],
+    error: /--stdin cannot be scheduled/,
+    stdin: "data",
+    scheduling: true,
+  },
+  {
+    name: "scheduling: unschedule of an unknown id",
+    args: ["unschedule", "99999"],
+    error: /no scheduled job with id 99999/,
+    code: 1,
+    scheduling: true,
+  },
+  {
+    name: "scheduling: no at(1) installed",
+    args: ["--file", "@/notes.db", "--dest", "@/dest", "--every", "1h"],
+    error: /atq is not installed/,
+    code: 1,
+    path: "/nonexistent",
+  },
 ];
+
+/** The job numbers in the test queue. */
+async function queued(): Promise<string> {
+  return new TextDecoder().decode(await run("atq", ["-q", QUEUE]));
+}
 
 /** The folder every case runs against: a file, a folder, an unreadable file, an unwritable folder. */
 async function setUp(root: string): Promise<void> {
@@ -221,28 +292,42 @@ async function setUp(root: string): Promise<void> {
 }
 
 for (const c of CASES) {
-  Deno.test(`bad input: ${c.name} exits 2 with a clear error and changes nothing`, async () => {
-    await using dir = await tempDir();
-    await setUp(dir.path);
-    const options: RunOptions = { stdin: c.stdin, cwd: dir.path };
-    // Another user's Deno needs a cache it can write, outside the folder we fingerprint.
-    await using cache = await tempDir();
-    if (c.unprivileged && IS_ROOT) {
-      await Deno.chmod(cache.path, 0o777);
-      options.asUser = NOBODY;
-      options.env = { DENO_DIR: cache.path };
-    }
-    const before = await snapshotTree(dir.path);
-    const result = await tinybackup(c.args.map((a) => a.replaceAll("@", dir.path)), options);
-    assert.equal(result.code, 2, result.stderr);
-    assert.equal(result.stdout, "");
-    const lines = result.stderr.trimEnd().split("\n");
-    assert.match(lines[0], /^tinybackup: error: /);
-    assert.match(lines[0], c.error);
-    if (lines.length > 1) {
-      assert.equal(lines.length, 2, result.stderr);
-      assert.match(lines[1], /^tinybackup: hint: /);
-    }
-    assert.deepEqual(await snapshotTree(dir.path), before);
+  const code = c.code ?? 2;
+  Deno.test({
+    name: `bad input: ${c.name} exits ${code} with a clear error and changes nothing`,
+    ignore: c.scheduling && !AT_INSTALLED,
+    fn: () => check(c, code),
   });
+}
+
+async function check(c: Case, code: number): Promise<void> {
+  await using dir = await tempDir();
+  await setUp(dir.path);
+  const options: RunOptions = {
+    stdin: c.stdin,
+    cwd: dir.path,
+    // Job state inside the fingerprinted folder: writing any is a failure too.
+    env: { TINYBACKUP_AT_QUEUE: QUEUE, XDG_STATE_HOME: `${dir.path}/state` },
+  };
+  if (c.path) options.env!.PATH = c.path;
+  // Another user's Deno needs a cache it can write, outside the folder we fingerprint.
+  await using cache = await tempDir();
+  if (c.unprivileged && IS_ROOT) {
+    await Deno.chmod(cache.path, 0o777);
+    options.asUser = NOBODY;
+    options.env!.DENO_DIR = cache.path;
+  }
+  const before = await snapshotTree(dir.path);
+  const result = await tinybackup(c.args.map((a) => a.replaceAll("@", dir.path)), options);
+  assert.equal(result.code, code, result.stderr);
+  assert.equal(result.stdout, "");
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.match(lines[0], /^tinybackup: error: /);
+  assert.match(lines[0], c.error);
+  if (lines.length > 1) {
+    assert.equal(lines.length, 2, result.stderr);
+    assert.match(lines[1], /^tinybackup: hint: /);
+  }
+  assert.deepEqual(await snapshotTree(dir.path), before);
+  if (AT_INSTALLED) assert.equal(await queued(), "", "nothing is queued");
 }
