@@ -50,6 +50,7 @@ export function seriesOf(name: string, sourcePath: string, count: number): MadeB
         compression: "gzip",
         size: content.length,
         storedSize: stored.length,
+        storedSha256: createHash("sha256").update(stored).digest("hex"),
         sha256: createHash("sha256").update(content).digest("hex"),
         changedWhileRead: false,
         tool: VERSION,

@@ -17,6 +17,8 @@ export interface Encoded {
   size: number;
   /** Bytes of output. */
   storedSize: number;
+  /** SHA-256 of the output, lowercase hex. */
+  storedSha256: string;
 }
 
 /**
@@ -29,9 +31,11 @@ export function encode(
   onProgress?: (bytesRead: number) => void,
 ): { output: AsyncIterable<Uint8Array>; summary: () => Encoded } {
   const contentHash = createHash("sha256");
+  const storedHash = compression === "none" ? undefined : createHash("sha256");
   let size = 0;
   let storedSize = 0;
   let sha256: string | undefined;
+  let storedSha256: string | undefined;
 
   async function* hashed() {
     for await (const chunk of content) {
@@ -45,17 +49,22 @@ export function encode(
   async function* counted(stored: AsyncIterable<Uint8Array>) {
     for await (const chunk of stored) {
       storedSize += chunk.length;
+      storedHash?.update(chunk);
       yield chunk;
     }
     sha256 = contentHash.digest("hex");
+    // Uncompressed, the stored bytes are the content.
+    storedSha256 = storedHash?.digest("hex") ?? sha256;
   }
 
   const stored = compression === "none" ? hashed() : compressInParallel(hashed(), compression);
   return {
     output: counted(stored),
     summary() {
-      if (sha256 === undefined) throw new Error("encode: summary() before the output was consumed");
-      return { sha256, size, storedSize };
+      if (sha256 === undefined || storedSha256 === undefined) {
+        throw new Error("encode: summary() before the output was consumed");
+      }
+      return { sha256, size, storedSize, storedSha256 };
     },
   };
 }

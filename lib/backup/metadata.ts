@@ -1,8 +1,10 @@
 /**
  * A backup's metadata: what it holds and how to check it. One small JSON file
  * per backup, in the destination's hidden `.tinybackup` folder. Parsing is
- * strict: metadata that does not hold together is never trusted.
+ * strict: metadata that does not hold together is never trusted, and a
+ * checksum of its own fields shows any change to them.
  */
+import { createHash } from "node:crypto";
 import {
   type Compression,
   COMPRESSIONS,
@@ -43,6 +45,8 @@ export interface BackupMetadata {
   size: number;
   /** Size of the backup file in bytes. */
   storedSize: number;
+  /** SHA-256 of the backup file, lowercase hex: covers bytes no decompressor checks. */
+  storedSha256: string;
   /** SHA-256 of the original content, lowercase hex. */
   sha256: string;
   /** True when the source changed while it was read and the last read was accepted. */
@@ -56,9 +60,17 @@ export function metadataPathFor(file: string): string {
   return `${METADATA_DIR}/${file}.json`;
 }
 
-/** Serialises metadata for writing. */
+/**
+ * Serialises metadata for writing, with `metadataSha256`: the SHA-256 of the
+ * other fields as compact JSON, in their order, so that damage to a field
+ * nothing else checks (the source's mode, say) still shows.
+ */
 export function formatMetadata(metadata: BackupMetadata): string {
-  return JSON.stringify(metadata, null, 2) + "\n";
+  return JSON.stringify({ ...metadata, metadataSha256: checksumOf(metadata) }, null, 2) + "\n";
+}
+
+function checksumOf(fields: object): string {
+  return createHash("sha256").update(JSON.stringify(fields)).digest("hex");
 }
 
 /** Metadata that cannot be trusted; the message says why. */
@@ -101,10 +113,15 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   if (!isSize(m.size)) fail("an invalid size");
   if (!isSize(m.storedSize)) fail("an invalid stored size");
   if (typeof m.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.sha256)) fail("an invalid sha256");
+  if (typeof m.storedSha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.storedSha256)) {
+    fail("an invalid stored sha256");
+  }
   if (typeof m.changedWhileRead !== "boolean") fail("an invalid changedWhileRead");
   if (typeof m.tool !== "string") fail("an invalid tool");
   if (!isSourceInfo(m.source)) fail("an invalid source");
-  return m as unknown as BackupMetadata;
+  const { metadataSha256, ...fields } = m;
+  if (metadataSha256 !== checksumOf(fields)) fail("a checksum that does not match its fields");
+  return fields as unknown as BackupMetadata;
 }
 
 function isIsoTime(text: string): boolean {

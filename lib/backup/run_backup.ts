@@ -18,7 +18,7 @@ import {
   metadataPathFor,
   sameOrigin,
 } from "./metadata.ts";
-import { backupFileName, type Compression } from "./naming.ts";
+import { backupFileName, type Compression, parseBackupFileName } from "./naming.ts";
 import { backupsToRemove } from "./retention.ts";
 
 export interface BackupOptions {
@@ -97,6 +97,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     compression: options.compression,
     size: encoded.size,
     storedSize: encoded.storedSize,
+    storedSha256: encoded.storedSha256,
     sha256: encoded.sha256,
     changedWhileRead,
     tool: `tinybackup ${VERSION}`,
@@ -150,7 +151,10 @@ async function stage(
   mayCopy: boolean,
 ): Promise<Staged> {
   const mode = modeFor(source);
-  if (!mayCopy || compression !== "none" || !source.localPath || !store.stageCopy) {
+  if (
+    !mayCopy || compression !== "none" || !source.localPath || !store.stageCopy ||
+    !ownerOnly(source)
+  ) {
     return await store.stage(output, mode);
   }
   const reading = output[Symbol.asyncIterator]();
@@ -164,6 +168,16 @@ async function stage(
     throw error;
   }
   return await copying;
+}
+
+/**
+ * Whether only the source's owner may use it. The kernel's copy (copyFile)
+ * gives the staged file the source's own mode, setuid bits and all, while it
+ * fills: allowed only when that mode is as private as a staged file's 0600.
+ */
+function ownerOnly(source: Source): boolean {
+  const info = source.info();
+  return info.kind === "file" && (info.mode & 0o7077) === 0;
 }
 
 /** A backup is never more readable than its source, and never executable. */
@@ -185,7 +199,8 @@ async function publish(
   time: Date,
 ): Promise<Backup> {
   try {
-    for (let sequence = 1; sequence <= 1000; sequence++) {
+    const first = await firstUnusedSequence(store, partial, time);
+    for (let sequence = first; sequence < first + 1000; sequence++) {
       const file = backupFileName(partial.name, time, sequence, partial.compression);
       const metadata: BackupMetadata = { ...partial, file };
       const text = new TextEncoder().encode(formatMetadata(metadata));
@@ -208,6 +223,32 @@ async function publish(
   } finally {
     await staged.close();
   }
+}
+
+/**
+ * One more than the highest sequence number in use for this series and
+ * second, by a backup or by the metadata published just before it. Gaps are
+ * never filled: a gap is usually a name whose backup was rotated away, and
+ * taking it again would make the path another run printed name this backup.
+ */
+async function firstUnusedSequence(
+  store: Store,
+  partial: Omit<BackupMetadata, "file">,
+  time: Date,
+): Promise<number> {
+  const metadataNames = await store.list(METADATA_DIR);
+  const names = [...await store.list(""), ...metadataNames.map((m) => m.slice(0, -".json".length))];
+  let highest = 0;
+  for (const name of names) {
+    const sequence = parseBackupFileName(name)?.sequence;
+    if (
+      sequence !== undefined &&
+      name === backupFileName(partial.name, time, sequence, partial.compression)
+    ) {
+      highest = Math.max(highest, sequence);
+    }
+  }
+  return highest + 1;
 }
 
 /**

@@ -11,11 +11,13 @@ import { decompress } from "./compression.ts";
 export async function checkBackup(store: Store, backup: Backup): Promise<string | undefined> {
   const m = backup.metadata;
   const hash = createHash("sha256");
+  const storedHash = createHash("sha256");
   let storedSize = 0;
   let size = 0;
   async function* counted() {
     for await (const chunk of store.read(m.file)) {
       storedSize += chunk.length;
+      storedHash.update(chunk);
       yield chunk;
     }
   }
@@ -30,6 +32,10 @@ export async function checkBackup(store: Store, backup: Backup): Promise<string 
   }
   if (storedSize !== m.storedSize) {
     return `the file has ${storedSize} bytes, its metadata says ${m.storedSize}`;
+  }
+  // Bytes no decompressor reads (a gzip header's time, say) are checked too.
+  if (storedHash.digest("hex") !== m.storedSha256) {
+    return "the file's bytes do not match their sha256";
   }
   if (size !== m.size || hash.digest("hex") !== m.sha256) {
     return "its content does not match its sha256";

@@ -24,6 +24,8 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const verdicts: Verdict[] = [];
   for (const backup of selectBackups(catalog.backups, args)) {
     const problem = await checkBackup(store, backup);
+    // Removed by a concurrent rotation or prune since the catalog was read: no longer a backup.
+    if (problem && !(await store.exists(backup.metadata.file))) continue;
     const { name, time } = backup.metadata;
     verdicts.push({ path: backup.path, name, time, ok: !problem, problem: problem ?? null });
   }

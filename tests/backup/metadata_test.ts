@@ -31,18 +31,22 @@ function sample(): BackupMetadata {
     size: 1234,
     storedSize: 567,
     sha256: SHA256,
+    storedSha256: SHA256,
     changedWhileRead: false,
     tool: "tinybackup 0.1.0",
   };
 }
 
-/** The sample metadata as text, with `changes` applied; an undefined value removes the field. */
+/**
+ * The sample metadata as written, with `changes` applied (and its checksum
+ * made to match them); an undefined value removes the field.
+ */
 function sampleText(changes: Record<string, unknown>): string {
   const value: Record<string, unknown> = { ...sample(), ...changes };
   for (const [key, change] of Object.entries(changes)) {
     if (change === undefined) delete value[key];
   }
-  return JSON.stringify(value);
+  return formatMetadata(value as unknown as BackupMetadata);
 }
 
 /** Asserts that parsing `text` as the metadata of `file` throws a MetadataError matching `message`. */
@@ -64,7 +68,9 @@ Deno.test("formatMetadata writes indented JSON ending in a newline", () => {
   const text = formatMetadata(sample());
   assert.ok(text.endsWith("}\n"));
   assert.match(text, /^{\n {2}"format": "tinybackup-backup\/1",\n/);
-  assert.deepEqual(JSON.parse(text), sample());
+  const { metadataSha256, ...fields } = JSON.parse(text);
+  assert.deepEqual(fields, sample());
+  assert.match(metadataSha256, /^[0-9a-f]{64}$/);
 });
 
 Deno.test("parseMetadata reads back what formatMetadata wrote", () => {
@@ -167,6 +173,30 @@ Deno.test("parseMetadata rejects a bad sha256", () => {
   ) {
     assertRejected(sampleText({ sha256 }), /invalid sha256/);
   }
+});
+
+Deno.test("parseMetadata rejects a bad stored sha256", () => {
+  for (const storedSha256 of ["", SHA256.slice(1), SHA256.toUpperCase(), 42, null]) {
+    assertRejected(sampleText({ storedSha256 }), /invalid stored sha256/);
+  }
+});
+
+Deno.test("parseMetadata rejects metadata changed after it was written, in any field", () => {
+  const text = formatMetadata(sample());
+  for (
+    const [from, to] of [
+      ['"mode": 33188', '"mode": 33206'],
+      ['"tool": "tinybackup 0.1.0"', '"tool": "tinybackup 0.1.1"'],
+      ['"path": "/home/me/notes.db"', '"path": "/home/me/notes.dc"'],
+      ["18:54:13.123Z", "18:54:13.124Z"],
+      ['"metadataSha256": "', '"metadataSha256": "0'],
+    ]
+  ) {
+    assert.ok(text.includes(from), from);
+    assertRejected(text.replace(from, to), /checksum that does not match|invalid/);
+  }
+  // Without its checksum, nothing shows whether it changed.
+  assertRejected(JSON.stringify(sample()), /checksum that does not match/);
 });
 
 Deno.test("parseMetadata rejects a negative, fractional, unsafe or non-numeric size", () => {
