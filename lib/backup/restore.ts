@@ -31,6 +31,9 @@ export async function findBackup(store: Store, file: string): Promise<Backup> {
     text = await store.readText(metadataPathFor(file));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw notABackup;
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`cannot read the metadata of ${path}: permission denied`);
+    }
     throw error;
   }
   try {
@@ -103,7 +106,16 @@ export async function restoreToFile(
   const source = backup.metadata.source;
   try {
     // 0600 until it is complete and checked; then the source's own mode.
-    using file = await Deno.open(partial, { write: true, createNew: true, mode: 0o600 });
+    using file = await Deno.open(partial, { write: true, createNew: true, mode: 0o600 })
+      .catch((error) => {
+        if (error instanceof Deno.errors.PermissionDenied) {
+          throw new UsageError(
+            `cannot write to ${folder}: permission denied`,
+            "restore to a folder you can write to, with --to",
+          );
+        }
+        throw error;
+      });
     for await (const chunk of content) writeAll(file, chunk);
     if (!intact()) {
       throw new RunError(

@@ -11,9 +11,19 @@ export async function restoreCommand(argv: string[]): Promise<void> {
   const args = parseRestoreArgs(argv);
   if (args.help) return printResult(helpFor("restore"));
   const path = resolve(args.backup);
-  const info = await Deno.stat(path).catch(() => undefined);
+  // A backup this user cannot read is neither missing nor damaged: say which it is.
+  const unreadable = (error: unknown) => {
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`cannot read backup: ${args.backup}: permission denied`);
+    }
+  };
+  const info = await Deno.stat(path).catch(unreadable);
   if (!info) throw new UsageError(`backup not found: ${args.backup}`);
   if (!info.isFile) throw new UsageError(`not a tinybackup backup: ${args.backup}`);
+  (await Deno.open(path, { read: true }).catch((error) => {
+    unreadable(error);
+    throw error;
+  })).close();
   const store = await openDestination(dirname(path), true);
   const backup = await findBackup(store, basename(path));
   if (args.to === "-") {

@@ -9,6 +9,9 @@ import { readChunks, writeAll } from "../io/chunks.ts";
 import { syncFolder } from "../io/sync_folder.ts";
 import type { Staged, Store } from "./store.ts";
 
+/** Empty files prepare creates and removes at once, to learn whether a folder takes new names. */
+const PROBE_PREFIX = ".tinybackup-probe-";
+
 export class LocalStore implements Store {
   readonly location: string;
 
@@ -25,14 +28,18 @@ export class LocalStore implements Store {
   }
 
   async prepare(): Promise<void> {
+    await this.#refuseLinkedFolders();
     try {
       // 0700: backups are private, whatever the umask allows.
       await Deno.mkdir(this.pathOf(this.stagingFolder), { recursive: true, mode: 0o700 });
       // A folder that exists can still refuse new names; find out before any work.
-      for (const folder of ["", dirname(this.stagingFolder)]) {
-        const probe = this.pathOf(join(folder, `.tinybackup-probe-${crypto.randomUUID()}`));
+      for (const folder of ["", dirname(this.stagingFolder), this.stagingFolder]) {
+        const probe = this.pathOf(join(folder, `${PROBE_PREFIX}${crypto.randomUUID()}`));
         await Deno.writeFile(probe, new Uint8Array(), { createNew: true, mode: 0o600 });
-        await Deno.remove(probe);
+        // Another run's clean-up (removeLeftovers) may have taken it already.
+        await Deno.remove(probe).catch((error) => {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        });
       }
     } catch (error) {
       if (error instanceof Deno.errors.PermissionDenied || isReadOnly(error)) {
@@ -50,11 +57,30 @@ export class LocalStore implements Store {
     }
   }
 
+  /**
+   * Refuses a symbolic link in place of the store's own folders: whoever
+   * planted it would choose where staged files are written and where the
+   * clean-up of leftovers deletes files. The destination itself may be a link.
+   */
+  async #refuseLinkedFolders(): Promise<void> {
+    let folder = "";
+    for (const part of this.stagingFolder.split("/")) {
+      folder = join(folder, part);
+      const info = await Deno.lstat(this.pathOf(folder)).catch(() => undefined);
+      if (info?.isSymlink) {
+        throw new UsageError(
+          `${this.pathOf(folder)} is a symbolic link; tinybackup does not follow links there`,
+          "remove the link; tinybackup makes that folder itself",
+        );
+      }
+    }
+  }
+
   async stage(
     data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     mode: number,
   ): Promise<Staged> {
-    const { file, path } = await this.#createLockedStagingFile();
+    const { file, path } = this.#createLockedStagingFile();
     try {
       for await (const chunk of data) writeAll(file, chunk);
       await Deno.chmod(path, mode);
@@ -68,7 +94,7 @@ export class LocalStore implements Store {
   }
 
   async stageCopy(path: string, mode: number): Promise<Staged> {
-    const { file, path: stagingPath } = await this.#createLockedStagingFile();
+    const { file, path: stagingPath } = this.#createLockedStagingFile();
     try {
       // Into the same inode, so the lock still marks it as ours.
       await Deno.copyFile(path, stagingPath);
@@ -86,15 +112,23 @@ export class LocalStore implements Store {
    * A new, empty staging file, opened and locked. The lock tells
    * removeLeftovers that a live run owns the file. A cleaner may remove the
    * file between its creation and our lock, so the path is checked after.
+   * Synchronous, so that a caller busy hashing on this thread right after
+   * stageCopy() does not hold back the start of the copy.
    */
-  async #createLockedStagingFile(): Promise<{ file: Deno.FsFile; path: string }> {
+  #createLockedStagingFile(): { file: Deno.FsFile; path: string } {
     while (true) {
       const path = this.pathOf(join(this.stagingFolder, `${crypto.randomUUID()}.partial`));
       // 0600 from the first instant: staged bytes are never world-readable.
-      const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-      await file.lock(true);
-      const onDisk = await Deno.stat(path).catch(() => undefined);
-      if (onDisk?.ino === (await file.stat()).ino) return { file, path };
+      const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+      file.lockSync(true);
+      const onDisk = (() => {
+        try {
+          return Deno.statSync(path);
+        } catch {
+          return undefined;
+        }
+      })();
+      if (onDisk?.ino === file.statSync().ino) return { file, path };
       file.close();
     }
   }
@@ -107,6 +141,12 @@ export class LocalStore implements Store {
       }
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return [];
+      if (error instanceof Deno.errors.PermissionDenied) {
+        throw new UsageError(
+          `cannot read ${this.pathOf(folder)}: permission denied`,
+          "fix its permissions, or run as the user whose backups these are",
+        );
+      }
       if (error instanceof Deno.errors.NotADirectory) {
         throw new UsageError(
           `${this.pathOf(folder)} is not a folder`,
@@ -172,6 +212,12 @@ export class LocalStore implements Store {
   async removeLeftovers(): Promise<void> {
     for (const name of await this.list(this.stagingFolder)) {
       await this.removeIfAbandoned(join(this.stagingFolder, name));
+    }
+    // A run killed between creating and removing a probe (see prepare) leaves it behind.
+    for (const folder of ["", dirname(this.stagingFolder)]) {
+      for (const name of await this.list(folder)) {
+        if (name.startsWith(PROBE_PREFIX)) await this.remove(join(folder, name));
+      }
     }
   }
 
