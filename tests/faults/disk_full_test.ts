@@ -1,0 +1,197 @@
+/**
+ * Disk full (issue 5, item 2). The destination is a small tmpfs: a backup
+ * that does not fit, whether its data or only its metadata does not fit,
+ * exits 1 saying the disk is full, prints nothing on stdout, leaves no
+ * partial file and no orphan metadata, removes no older backup (even one
+ * its rotation would remove), and a later run that fits succeeds.
+ *
+ * Mounting needs root; where it is not permitted the tests are skipped with
+ * the reason, except in CI, where they must run.
+ */
+import assert from "node:assert/strict";
+import { run, tempDir, textBytes, tinybackup, visibleFiles } from "../cli/_cli.ts";
+import {
+  assertNoLeftovers,
+  assertOnlyBackupsVisible,
+  assertReadableByStandardTools,
+  assertVerifies,
+  fileNames,
+  listBackups,
+} from "./_aftermath.ts";
+
+const MiB = 1024 * 1024;
+const PAGE = 4096;
+const TMPFS_SIZE = 8 * MiB;
+
+/** Why a tmpfs cannot be mounted here, or undefined when it can. */
+async function tmpfsProblem(): Promise<string | undefined> {
+  if (Deno.uid() !== 0) return "mounting a tmpfs needs root";
+  await using dir = await tempDir();
+  const mount = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir.path],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(mount.stderr).trim();
+  if (mount.code !== 0) {
+    // Root without the right to mount (a container): not permitted, so skipped.
+    if (/permission denied|not permitted|only root|must be superuser/i.test(stderr)) {
+      return `mount refused: ${stderr}`;
+    }
+    throw new Error(`mount -t tmpfs failed: ${stderr}`);
+  }
+  await run("umount", [dir.path]);
+  return undefined;
+}
+
+const MOUNT_PROBLEM = await tmpfsProblem();
+if (MOUNT_PROBLEM) {
+  if (Deno.env.get("CI")) throw new Error(`disk_full_test must run in CI: ${MOUNT_PROBLEM}`);
+  console.error(`disk_full_test: SKIPPED, ${MOUNT_PROBLEM}`);
+}
+
+/** A tmpfs of `bytes` mounted on a fresh folder, unmounted and removed when disposed. */
+async function smallDisk(bytes: number): Promise<{ path: string } & AsyncDisposable> {
+  const dir = await tempDir();
+  try {
+    await run("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir.path]);
+  } catch (error) {
+    await dir[Symbol.asyncDispose]();
+    throw error;
+  }
+  return {
+    path: dir.path,
+    async [Symbol.asyncDispose]() {
+      try {
+        await run("umount", [dir.path]);
+      } finally {
+        await dir[Symbol.asyncDispose]();
+      }
+    },
+  };
+}
+
+/** Bytes free on the file system that holds `path`. */
+async function freeBytes(path: string): Promise<number> {
+  const out = new TextDecoder().decode(await run("stat", ["-f", "-c", "%a %S", path]));
+  const [blocks, blockSize] = out.trim().split(" ").map(Number);
+  return blocks * blockSize;
+}
+
+/** `bytes` that no compressor can shrink. */
+function randomBytes(bytes: number): Uint8Array {
+  const data = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  return data;
+}
+
+/** Every file under `dir` with its content: a backup left untouched keeps both. */
+async function contents(dir: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const decoder = new TextDecoder("latin1");
+  for (const name of await visibleFiles(dir)) {
+    found.set(name, decoder.decode(await Deno.readFile(`${dir}/${name}`)));
+    const metadata = `.tinybackup/${name}.json`;
+    found.set(metadata, await Deno.readTextFile(`${dir}/${metadata}`));
+  }
+  return found;
+}
+
+/** The run failed for want of space, and said so in the usual two lines, on stderr only. */
+function assertDiskFull(result: { code: number; stdout: string; stderr: string }): void {
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stdout, "", "a failed run printed a result");
+  assert.match(result.stderr, /^tinybackup: error: the disk is full\b[^\n]*\n/);
+  assert.match(result.stderr, /\ntinybackup: hint: free some space[^\n]*\n$/);
+  assert.equal(result.stderr.split("\n").length, 3, result.stderr);
+}
+
+for (const compression of ["gzip", "zstd", "none"] as const) {
+  Deno.test({
+    name: `a ${compression} backup that does not fit fails cleanly; one that fits then succeeds`,
+    ignore: MOUNT_PROBLEM !== undefined,
+    async fn() {
+      await using disk = await smallDisk(TMPFS_SIZE);
+      await using dir = await tempDir();
+      const source = `${dir.path}/data.bin`;
+      const dest = `${disk.path}/backups`;
+      const backup = (...more: string[]) =>
+        tinybackup(["--file", source, "--dest", dest, "--compress", compression, ...more]);
+
+      // Two good versions of the series, small enough to leave most of the disk free.
+      for (const seed of [1, 2]) {
+        await Deno.writeFile(source, textBytes(2000, seed));
+        const made = await backup();
+        assert.equal(made.code, 0, made.stderr);
+      }
+      const before = await listBackups(dest);
+      assert.equal(before.length, 2);
+      const untouched = await contents(dest);
+
+      // Random bytes do not compress: 12 MiB cannot fit in 8. With --keep 1, a run
+      // that got as far as rotation would remove the older backup.
+      await Deno.writeFile(source, randomBytes(12 * MiB));
+      assertDiskFull(await backup("--keep", "1"));
+      assert.deepEqual(await contents(dest), untouched, "an older backup changed or is gone");
+      await assertNoLeftovers(dest);
+      await assertOnlyBackupsVisible(dest, before);
+      assert.deepEqual(fileNames(await listBackups(dest)), fileNames(before));
+      await assertVerifies(dest, 2);
+
+      // A source that fits: the run succeeds, and only now rotation removes the older backup.
+      await Deno.writeFile(source, randomBytes(2 * MiB));
+      const fits = await backup("--keep", "1");
+      assert.equal(fits.code, 0, fits.stderr);
+      const after = await listBackups(dest);
+      assert.deepEqual(after.map((b) => b.path), [fits.stdout.trim()]);
+      await assertReadableByStandardTools(after[0]);
+      await assertVerifies(dest, 1);
+      await assertNoLeftovers(dest);
+      console.log(
+        `faults/disk_full: ${compression}: 12 MiB into an 8 MiB disk failed cleanly, 2 MiB then fit`,
+      );
+    },
+  });
+}
+
+Deno.test({
+  name: "a disk that fills up just before the metadata is written fails cleanly too",
+  ignore: MOUNT_PROBLEM !== undefined,
+  async fn() {
+    await using disk = await smallDisk(TMPFS_SIZE);
+    await using dir = await tempDir();
+    const source = `${dir.path}/data.bin`;
+    const dest = `${disk.path}/backups`;
+    const backup = () => tinybackup(["--file", source, "--dest", dest, "--compress", "none"]);
+    await Deno.writeFile(source, textBytes(2000));
+    assert.equal((await backup()).code, 0);
+    const untouched = await contents(dest);
+
+    // A tmpfs counts whole pages: leave room for exactly the backup's data, so that
+    // the only thing that cannot be written is its metadata, the page after.
+    const size = 1_000_000;
+    const dataPages = Math.ceil(size / PAGE);
+    await Deno.writeFile(source, randomBytes(size));
+    const filler = `${disk.path}/filler`;
+    await Deno.writeFile(filler, new Uint8Array((await freeBytes(disk.path)) - dataPages * PAGE));
+    assert.equal(await freeBytes(disk.path), dataPages * PAGE);
+
+    assertDiskFull(await backup());
+    assert.deepEqual(await contents(dest), untouched, "an older backup changed or is gone");
+    await assertNoLeftovers(dest);
+    await assertVerifies(dest, 1);
+    assert.equal(await freeBytes(disk.path), dataPages * PAGE, "the failed run left bytes behind");
+
+    // One page more, for the metadata, and the same run succeeds, filling the disk exactly.
+    await Deno.truncate(filler, (await Deno.stat(filler)).size - PAGE);
+    const fits = await backup();
+    assert.equal(fits.code, 0, fits.stderr);
+    assert.equal(await freeBytes(disk.path), 0);
+    const after = await listBackups(dest);
+    assert.equal(after.length, 2);
+    assert.equal(after[0].path, fits.stdout.trim());
+    await assertVerifies(dest, 2);
+    await assertNoLeftovers(dest);
+    console.log("faults/disk_full: no room for metadata failed cleanly, one page more fit");
+  },
+});
