@@ -245,7 +245,11 @@ async function main(): Promise<number> {
     };
     const goals = evaluateGoals(results);
     await Deno.mkdir(dirname(options.out), { recursive: true });
-    await Deno.writeTextFile(options.out, await formatMarkdown(renderReport(results, goals)));
+    const limits = await Deno.readTextFile(new URL("./limits.md", import.meta.url));
+    await Deno.writeTextFile(
+      options.out,
+      await formatMarkdown(renderReport(results, goals, limits)),
+    );
     console.log(summary(goals));
     console.log(`wrote ${options.out}`);
     return 0;

@@ -113,8 +113,11 @@ function method(r: Results): string {
   ].join("\n");
 }
 
-/** The whole report. */
-export function renderReport(r: Results, goals: Goal[]): string {
+/**
+ * The whole report. `limits` (bench/limits.md) explains, from profiles
+ * made by hand, what holds back the goals a full run misses.
+ */
+export function renderReport(r: Results, goals: Goal[], limits: string): string {
   const parts = [
     "# Benchmarks",
     `Made by \`${r.command}\` (\`bench/bench.ts\`) on ${r.date}, in ${
@@ -127,7 +130,11 @@ export function renderReport(r: Results, goals: Goal[]): string {
         "These numbers mean nothing.",
     );
   }
-  parts.push("## Goals", goalsTable(goals), "## How it was measured", method(r));
+  parts.push("## Goals", goalsTable(goals));
+  if (!r.smoke && goals.some((goal) => goal.met === false)) {
+    parts.push("## What limits the goals missed", limits.trim());
+  }
+  parts.push("## How it was measured", method(r));
   parts.push("## Machine", machineTable(r));
   let group = "";
   for (const table of r.tables) {
