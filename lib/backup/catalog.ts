@@ -65,7 +65,8 @@ export async function readCatalog(store: Store): Promise<Catalog> {
     );
   }
   for (const file of files) {
-    if (!described.has(file) && parseBackupFileName(file)) {
+    // A backup rotated away between the two listings is gone, not untrusted.
+    if (!described.has(file) && parseBackupFileName(file) && await store.exists(file)) {
       catalog.untrusted.push({ file, path: store.pathOf(file), problem: "it has no metadata" });
     }
   }
