@@ -160,7 +160,23 @@ export async function readJob(number: number): Promise<string | undefined> {
   return output.code === 0 ? output.stdout : undefined;
 }
 
-/** Removes job `number`; false when it was already gone. */
+/**
+ * Removes job `number`; false when it was already gone. atrm also fails
+ * while another atrm runs (Linux: "Cannot stat in /var/spool/cron/atjobs"),
+ * so a job still there after a failure is tried again, a few times.
+ * @throws {RunError} when the job stays queued
+ */
 export async function removeJob(number: number): Promise<boolean> {
-  return (await runAt("atrm", [String(number)])).code === 0;
+  for (let attempt = 1;; attempt++) {
+    const output = await runAt("atrm", [String(number)]);
+    if (output.code === 0) return true;
+    if ((await readJob(number)) === undefined) return false;
+    if (attempt === 5) {
+      throw new RunError(
+        `atrm could not remove at job ${number}: ${atComplaint(output)}`,
+        "run 'tinybackup doctor', then 'tinybackup unschedule' again",
+      );
+    }
+    await new Promise((wake) => setTimeout(wake, 50 * attempt));
+  }
 }
