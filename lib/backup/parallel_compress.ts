@@ -81,6 +81,8 @@ class WorkerPool {
     number,
     { resolve: (c: Uint8Array) => void; reject: (e: Error) => void }
   >();
+  /** Set once a worker fails: later blocks fail at once instead of waiting forever. */
+  #failure: Error | undefined;
 
   constructor(readonly size: number, private readonly slots: SlotMemory[]) {
     this.#workers = Array.from({ length: size }, () => {
@@ -104,6 +106,7 @@ class WorkerPool {
     length: number,
     compression: Exclude<Compression, "none">,
   ): Promise<Uint8Array> {
+    if (this.#failure) return Promise.reject(this.#failure);
     const done = new Promise<Uint8Array>((resolve, reject) =>
       this.#waiting.set(slot, { resolve, reject })
     );
@@ -129,6 +132,7 @@ class WorkerPool {
   }
 
   #failAll(error: Error): void {
+    this.#failure = error;
     for (const waiter of this.#waiting.values()) waiter.reject(error);
     this.#waiting.clear();
   }
