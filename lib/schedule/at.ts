@@ -154,10 +154,18 @@ export async function listQueue(): Promise<AtqEntry[]> {
   ];
 }
 
-/** The script of job `number` (`at -c`), or undefined when it is gone. */
+/**
+ * The script of job `number` (`at -c`), or undefined when it is gone. `at -c`
+ * fails now and then while an atrm runs; only "cannot find" is taken at its
+ * word at once, any other failure is tried again a few times first.
+ */
 export async function readJob(number: number): Promise<string | undefined> {
-  const output = await runAt("at", ["-c", String(number)]);
-  return output.code === 0 ? output.stdout : undefined;
+  for (let attempt = 1;; attempt++) {
+    const output = await runAt("at", ["-c", String(number)]);
+    if (output.code === 0) return output.stdout;
+    if (attempt === 5 || /cannot find job/i.test(atComplaint(output))) return undefined;
+    await new Promise((wake) => setTimeout(wake, 50 * attempt));
+  }
 }
 
 /**

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { backupFileName } from "../../lib/backup/naming.ts";
-import { hasProgram, run, sameBytes, tempDir, tinybackup } from "../cli/_cli.ts";
+import { hasProgram, run, runAt, sameBytes, tempDir, tinybackup } from "../cli/_cli.ts";
 
 const QUEUE = "h";
 const AT_INSTALLED = await hasProgram("at");
@@ -92,13 +92,13 @@ async function queued(): Promise<number[]> {
 
 async function clearQueue(): Promise<void> {
   if (!AT_INSTALLED) return;
-  for (const n of await queued()) await run("atrm", [String(n)]);
+  for (const n of await queued()) await runAt("atrm", [String(n)]);
 }
 
 /** Takes job `n` off the queue (`at -c`, `atrm`) and runs its script with sh in `cwd`, as atd would. */
 async function runAsAtd(n: number, cwd: string): Promise<{ code: number; stderr: string }> {
-  const script = await run("at", ["-c", String(n)]);
-  await run("atrm", [String(n)]);
+  const script = await runAt("at", ["-c", String(n)]);
+  await runAt("atrm", [String(n)]);
   const child = new Deno.Command("sh", {
     cwd,
     stdin: "piped",
