@@ -171,20 +171,15 @@ export async function readJob(number: number): Promise<string | undefined> {
 /**
  * Removes job `number`; false when it was already gone. atrm also fails
  * while another atrm runs (Linux: "Cannot stat in /var/spool/cron/atjobs"),
- * and so does `at -c`, so a job counts as gone only when at says it cannot
- * find it; otherwise the removal is tried again, a few times.
+ * so a job readJob still finds after a failure is tried again, a few times.
  * @throws {RunError} when the job stays queued
  */
 export async function removeJob(number: number): Promise<boolean> {
   for (let attempt = 1;; attempt++) {
     const removal = await runAt("atrm", [String(number)]);
     if (removal.code === 0) return true;
-    const look = await runAt("at", ["-c", String(number)]);
-    const gone = look.code !== 0 && /cannot find job/i.test(atComplaint(look));
-    if (gone) return false;
+    if ((await readJob(number)) === undefined) return false;
     if (attempt === 5) {
-      // Still unsure after the retries: only a job at shows us is known to be there.
-      if (look.code !== 0) return false;
       throw new RunError(
         `atrm could not remove at job ${number}: ${atComplaint(removal)}`,
         "run 'tinybackup doctor', then 'tinybackup unschedule' again",

@@ -76,13 +76,29 @@ export class LocalStore implements Store {
     }
   }
 
-  async stage(
-    data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, mode: number): Promise<Staged> {
+    return this.#stageWith(mode, async (file) => {
+      for await (const chunk of data) writeAll(file, chunk);
+    });
+  }
+
+  stageCopy(path: string, mode: number): Promise<Staged> {
+    // Into the same inode, so the lock still marks it as ours.
+    return this.#stageWith(mode, (_file, stagingPath) => Deno.copyFile(path, stagingPath));
+  }
+
+  /**
+   * A staged file filled by `fill`, then given `mode` and fsynced; removed
+   * again if any of that fails. `fill` starts before the first await, so a
+   * kernel copy is under way while the caller goes on hashing.
+   */
+  async #stageWith(
     mode: number,
+    fill: (file: Deno.FsFile, path: string) => Promise<void>,
   ): Promise<Staged> {
     const { file, path } = this.#createLockedStagingFile();
     try {
-      for await (const chunk of data) writeAll(file, chunk);
+      await fill(file, path);
       await Deno.chmod(path, mode);
       await file.sync();
     } catch (error) {
@@ -91,21 +107,6 @@ export class LocalStore implements Store {
       throw error;
     }
     return new LocalStaged(this, file, path);
-  }
-
-  async stageCopy(path: string, mode: number): Promise<Staged> {
-    const { file, path: stagingPath } = this.#createLockedStagingFile();
-    try {
-      // Into the same inode, so the lock still marks it as ours.
-      await Deno.copyFile(path, stagingPath);
-      await Deno.chmod(stagingPath, mode);
-      await file.sync();
-    } catch (error) {
-      await Deno.remove(stagingPath).catch(() => {});
-      file.close();
-      throw error;
-    }
-    return new LocalStaged(this, file, stagingPath);
   }
 
   /**
