@@ -45,6 +45,7 @@ export function seriesOf(name: string, sourcePath: string, count: number): MadeB
         format: METADATA_FORMAT,
         file,
         name,
+        generation: i + 1,
         source: { kind: "file", path: sourcePath, mode: 0o644, mtime: time.toISOString() },
         time: time.toISOString(),
         compression: "gzip",

@@ -12,7 +12,7 @@ import {
   parseMetadata,
 } from "./metadata.ts";
 import { parseBackupFileName } from "./naming.ts";
-import { newestFirst } from "./retention.ts";
+import { newestByTime } from "./retention.ts";
 
 /** A backup whose metadata is valid and whose file exists. */
 export interface Backup {
@@ -30,7 +30,7 @@ export interface UntrustedFile {
 }
 
 export interface Catalog {
-  /** Newest first. */
+  /** Newest first by time, for people; a series' own order is retention's newestFirst. */
   backups: Backup[];
   untrusted: UntrustedFile[];
   /**
@@ -70,7 +70,7 @@ export async function readCatalog(store: Store): Promise<Catalog> {
       catalog.untrusted.push({ file, path: store.pathOf(file), problem: "it has no metadata" });
     }
   }
-  catalog.backups.sort(newestFirst);
+  catalog.backups.sort(newestByTime);
   catalog.untrusted.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return catalog;
 }

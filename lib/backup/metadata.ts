@@ -16,7 +16,7 @@ import {
 export const METADATA_DIR = ".tinybackup";
 
 /** Written into every metadata file; a reader refuses any other. */
-export const METADATA_FORMAT = "tinybackup-backup/1";
+export const METADATA_FORMAT = "tinybackup-backup/2";
 
 /** Where the backed-up bytes came from. */
 export type SourceInfo =
@@ -37,6 +37,8 @@ export interface BackupMetadata {
   file: string;
   /** Series name. */
   name: string;
+  /** Orders the series whatever the clock said: one more than the highest before it (see retention.ts). */
+  generation: number;
   source: SourceInfo;
   /** When the backup was taken, ISO 8601 UTC with milliseconds. */
   time: string;
@@ -106,6 +108,9 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   // The file name may carry a shortened series name (see backupFileName).
   if (!(m.name as string).startsWith(named.series)) {
     fail("a series name its file name does not have");
+  }
+  if (!Number.isSafeInteger(m.generation) || (m.generation as number) < 1) {
+    fail("an invalid generation");
   }
   if (typeof m.time !== "string" || !isIsoTime(m.time)) fail("an invalid time");
   if (!COMPRESSIONS.includes(m.compression as Compression)) fail("an unknown compression");

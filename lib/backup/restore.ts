@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { RunError, UsageError } from "../errors.ts";
 import { writeAll } from "../io/chunks.ts";
+import { forgetOnInterrupt } from "../io/interrupt.ts";
+import { createLockedFile, removeIfUnlocked } from "../io/locked_file.ts";
 import { syncFolder } from "../io/sync_folder.ts";
 import type { Store } from "../stores/store.ts";
 import type { Backup } from "./catalog.ts";
@@ -100,22 +102,25 @@ export async function restoreToFile(
 ): Promise<string> {
   const path = await targetPath(target, backup.metadata.name, force);
   const folder = dirname(path);
-  // Short, so it fits whatever the name's length; hidden until it is complete.
-  const partial = join(folder, `.tinybackup-${crypto.randomUUID()}.partial`);
+  await removeKilledRestores(folder);
   const { content, intact } = contentOf(store, backup);
   const source = backup.metadata.source;
+  // Short, so it fits whatever the name's length; hidden until it is complete.
+  const newPartial = () => join(folder, `${PARTIAL_PREFIX}${crypto.randomUUID()}${PARTIAL_SUFFIX}`);
+  let partial: { file: Deno.FsFile; path: string };
   try {
-    // 0600 until it is complete and checked; then the source's own mode.
-    using file = await Deno.open(partial, { write: true, createNew: true, mode: 0o600 })
-      .catch((error) => {
-        if (error instanceof Deno.errors.PermissionDenied) {
-          throw new UsageError(
-            `cannot write to ${folder}: permission denied`,
-            "restore to a folder you can write to, with --to",
-          );
-        }
-        throw error;
-      });
+    partial = createLockedFile(newPartial);
+  } catch (error) {
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(
+        `cannot write to ${folder}: permission denied`,
+        "restore to a folder you can write to, with --to",
+      );
+    }
+    throw error;
+  }
+  try {
+    using file = partial.file;
     for await (const chunk of content) writeAll(file, chunk);
     if (!intact()) {
       throw new RunError(
@@ -123,13 +128,14 @@ export async function restoreToFile(
         "nothing was restored; try an older backup",
       );
     }
-    await Deno.chmod(partial, source.kind === "file" ? source.mode & 0o777 : 0o600);
+    // 0600 until it is complete and checked; then the source's own mode.
+    await Deno.chmod(partial.path, source.kind === "file" ? source.mode & 0o777 : 0o600);
     await file.sync();
     if (force) {
-      await Deno.rename(partial, path);
+      await Deno.rename(partial.path, path);
     } else {
       // link(2) never replaces: a file that appeared meanwhile is kept.
-      await Deno.link(partial, path).catch((error) => {
+      await Deno.link(partial.path, path).catch((error) => {
         if (error instanceof Deno.errors.AlreadyExists) throw existsError(path);
         throw error;
       });
@@ -137,7 +143,34 @@ export async function restoreToFile(
     await syncFolder(folder);
     return path;
   } finally {
-    await Deno.remove(partial).catch(() => {});
+    await Deno.remove(partial.path).catch(() => {});
+    forgetOnInterrupt(partial.path);
+  }
+}
+
+const PARTIAL_PREFIX = ".tinybackup-";
+const PARTIAL_SUFFIX = ".partial";
+const PARTIAL_NAME =
+  /^\.tinybackup-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.partial$/;
+
+/**
+ * Removes what restores killed in `folder` left: their partial files, which
+ * no live restore holds locked. Only this user's own are touched.
+ */
+async function removeKilledRestores(folder: string): Promise<void> {
+  const me = Deno.uid();
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      if (!entry.isFile || !PARTIAL_NAME.test(entry.name)) continue;
+      const path = join(folder, entry.name);
+      const info = await Deno.lstat(path).catch(() => undefined);
+      if (info?.isFile && info.uid === me) await removeIfUnlocked(path);
+    }
+  } catch (error) {
+    // A folder we cannot list is reported when the restore tries to write there.
+    if (!(error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotFound)) {
+      throw error;
+    }
   }
 }
 

@@ -19,7 +19,10 @@ import {
   sameOrigin,
 } from "./metadata.ts";
 import { backupFileName, type Compression, parseBackupFileName } from "./naming.ts";
-import { backupsToRemove } from "./retention.ts";
+import { type Access, backupAccess, PRIVATE } from "./permissions.ts";
+import { backupsToRemove, newestFirst, nextGeneration } from "./retention.ts";
+import { lockSeries } from "./series_lock.ts";
+import { storedBytesProblem } from "./verify.ts";
 
 export interface BackupOptions {
   source: Source;
@@ -37,6 +40,8 @@ export interface BackupOptions {
   allowEmpty: boolean;
   /** Waits between reads of a changing source, in milliseconds. */
   retryDelays: readonly number[];
+  /** How long to wait for another run of the series to finish, in seconds. */
+  lockWaitSeconds: number;
   /** Told how many bytes have been read, as reading goes. */
   onProgress?: (bytesRead: number) => void;
 }
@@ -47,15 +52,20 @@ export interface BackupResult {
   unchanged: boolean;
   /** Backups removed by rotation. */
   removed: Backup[];
+  /** What the user should know although the run succeeded. */
+  warnings: string[];
 }
 
 /** The waits between reads of a source that changes while read. */
 export const DEFAULT_RETRY_DELAYS = [250, 1000, 3000];
 
-/** The series' backups in `store`, after checking the name is not another source's. */
+/**
+ * The series' backups in `store`, newest first, after checking the name is
+ * not another source's.
+ */
 export async function seriesBackups(store: Store, name: string, source: Source): Promise<Backup[]> {
   const { backups } = await readCatalog(store);
-  const series = backups.filter((b) => b.metadata.name === name);
+  const series = backups.filter((b) => b.metadata.name === name).sort(newestFirst);
   const other = series.find((b) => !sameOrigin(b.metadata.source, source.info()));
   if (other) {
     throw new UsageError(
@@ -71,27 +81,39 @@ export async function seriesBackups(store: Store, name: string, source: Source):
 /** Makes one backup; see BackupOptions. */
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const { store, name, source } = options;
-  const series = await seriesBackups(store, name, source);
+  // Bad input stops the run before anything is written.
+  await seriesBackups(store, name, source);
   await store.prepare();
+  await using _lock = await lockSeries(store, name, options.lockWaitSeconds);
   await removeLeftovers(store);
+  // Read again under the lock: the newest backup and generation are now settled.
+  const series = await seriesBackups(store, name, source);
+  const warnings: string[] = [];
 
   const time = new Date();
   const { staged, encoded, changedWhileRead } = await stageConsistentRead(options);
-  if (encoded.size === 0 && source.emptyMeansFailure && !options.allowEmpty) {
+  const emptyProblem = encoded.size === 0 ? source.unexpectedlyEmpty() : undefined;
+  if (emptyProblem && !options.allowEmpty) {
     await staged.close();
     throw new RunError(
-      "nothing came in on stdin, which usually means the command feeding it failed; no backup was made",
+      `${emptyProblem}; no backup was made`,
       "pass --allow-empty if an empty backup is what you want",
     );
   }
   const newest = series[0];
   if (newest && !options.force && newest.metadata.sha256 === encoded.sha256) {
-    await staged.close();
-    return { backup: newest, unchanged: true, removed: await rotate(options, newest) };
+    // "Unchanged" is only as good as the backup it points to.
+    const damage = await storedBytesProblem(store, newest);
+    if (!damage) {
+      await staged.close();
+      return { backup: newest, unchanged: true, removed: await rotate(options, newest), warnings };
+    }
+    warnings.push(`the newest backup ${newest.path} is damaged (${damage}); made a new one`);
   }
   const metadata: Omit<BackupMetadata, "file"> = {
     format: METADATA_FORMAT,
     name,
+    generation: nextGeneration(series),
     source: source.info(),
     time: time.toISOString(),
     compression: options.compression,
@@ -103,7 +125,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     tool: `tinybackup ${VERSION}`,
   };
   const backup = await publish(store, staged, metadata, time);
-  return { backup, unchanged: false, removed: await rotate(options, backup) };
+  return { backup, unchanged: false, removed: await rotate(options, backup), warnings };
 }
 
 /**
@@ -141,7 +163,9 @@ async function stageConsistentRead(options: BackupOptions): Promise<
 /**
  * Stores the encoded content. Uncompressed, a local file is copied by the
  * kernel (as cp does) while this thread reads and hashes it: the two run
- * side by side, and the source's change check afterwards covers both.
+ * side by side, and the source's change check afterwards covers both. The
+ * staged copy sits in the store's private folder, so the mode the kernel
+ * gives it while it fills exposes nothing.
  */
 async function stage(
   store: Store,
@@ -150,17 +174,16 @@ async function stage(
   output: AsyncIterable<Uint8Array>,
   mayCopy: boolean,
 ): Promise<Staged> {
-  const mode = modeFor(source);
-  if (
-    !mayCopy || compression !== "none" || !source.localPath || !store.stageCopy ||
-    !ownerOnly(source)
-  ) {
-    return await store.stage(output, mode);
+  const access = accessFor(source);
+  if (!mayCopy || compression !== "none" || !store.stageCopy) {
+    return await store.stage(output, access);
   }
   const reading = output[Symbol.asyncIterator]();
   // The first chunk opens the source and notes its state, before the copy begins.
   const first = await reading.next();
-  const copying = store.stageCopy(source.localPath, mode);
+  const file = source.openFile;
+  if (!file) return await store.stage(replay(first, reading), access);
+  const copying = store.stageCopy(file, access);
   try {
     for (let next = first; !next.done; next = await reading.next());
   } catch (error) {
@@ -170,20 +193,19 @@ async function stage(
   return await copying;
 }
 
-/**
- * Whether only the source's owner may use it. The kernel's copy (copyFile)
- * gives the staged file the source's own mode, setuid bits and all, while it
- * fills: allowed only when that mode is as private as a staged file's 0600.
- */
-function ownerOnly(source: Source): boolean {
-  const info = source.info();
-  return info.kind === "file" && (info.mode & 0o7077) === 0;
+/** A read that has begun, whole again: the chunk taken already, then the rest. */
+async function* replay(
+  first: IteratorResult<Uint8Array>,
+  rest: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  for (let next = first; !next.done; next = await rest.next()) yield next.value;
 }
 
-/** A backup is never more readable than its source, and never executable. */
-function modeFor(source: Source): number {
-  const info = source.info();
-  return info.kind === "file" ? info.mode & 0o666 : 0o600;
+/** A backup is never readable by anyone its source is not readable by, nor writable at all. */
+function accessFor(source: Source): Access {
+  const ownership = source.ownership();
+  const me = Deno.uid();
+  return ownership && me !== null ? backupAccess(ownership, me) : PRIVATE;
 }
 
 /**
@@ -204,7 +226,7 @@ async function publish(
       const file = backupFileName(partial.name, time, sequence, partial.compression);
       const metadata: BackupMetadata = { ...partial, file };
       const text = new TextEncoder().encode(formatMetadata(metadata));
-      const stagedMetadata = await store.stage([text], 0o600);
+      const stagedMetadata = await store.stage([text], PRIVATE);
       try {
         if (!(await stagedMetadata.publish(metadataPathFor(file)))) continue;
         let published = false;

@@ -11,18 +11,10 @@ import { decompress } from "./compression.ts";
 export async function checkBackup(store: Store, backup: Backup): Promise<string | undefined> {
   const m = backup.metadata;
   const hash = createHash("sha256");
-  const storedHash = createHash("sha256");
-  let storedSize = 0;
+  const stored = storedBytes(store, backup);
   let size = 0;
-  async function* counted() {
-    for await (const chunk of store.read(m.file)) {
-      storedSize += chunk.length;
-      storedHash.update(chunk);
-      yield chunk;
-    }
-  }
   try {
-    for await (const chunk of decompress(counted(), m.compression)) {
+    for await (const chunk of decompress(stored.chunks, m.compression)) {
       size += chunk.length;
       hash.update(chunk);
     }
@@ -30,15 +22,51 @@ export async function checkBackup(store: Store, backup: Backup): Promise<string 
     if (error instanceof Deno.errors.NotFound) return "the backup file is gone";
     return `it does not decompress (${error instanceof Error ? error.message : error})`;
   }
-  if (storedSize !== m.storedSize) {
-    return `the file has ${storedSize} bytes, its metadata says ${m.storedSize}`;
-  }
   // Bytes no decompressor reads (a gzip header's time, say) are checked too.
-  if (storedHash.digest("hex") !== m.storedSha256) {
-    return "the file's bytes do not match their sha256";
-  }
+  const problem = stored.problem();
+  if (problem) return problem;
   if (size !== m.size || hash.digest("hex") !== m.sha256) {
     return "its content does not match its sha256";
   }
   return undefined;
+}
+
+/**
+ * Reads and hashes a backup's stored bytes, without decompressing: what is
+ * wrong with them, or undefined when they are exactly the bytes stored.
+ */
+export async function storedBytesProblem(
+  store: Store,
+  backup: Backup,
+): Promise<string | undefined> {
+  const stored = storedBytes(store, backup);
+  try {
+    for await (const _ of stored.chunks);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "the backup file is gone";
+    throw error;
+  }
+  return stored.problem();
+}
+
+/** The stored bytes of `backup`, counted and hashed as they are read, and a check once all are. */
+function storedBytes(store: Store, backup: Backup) {
+  const m = backup.metadata;
+  const hash = createHash("sha256");
+  let size = 0;
+  async function* chunks() {
+    for await (const chunk of store.read(m.file)) {
+      size += chunk.length;
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  const problem = () => {
+    if (size !== m.storedSize) {
+      return `the file has ${size} bytes, its metadata says ${m.storedSize}`;
+    }
+    if (hash.digest("hex") !== m.storedSha256) return "the file's bytes do not match their sha256";
+    return undefined;
+  };
+  return { chunks: chunks(), problem };
 }

@@ -8,6 +8,7 @@ import { UsageError } from "../errors.ts";
 import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/naming.ts";
 import { MAX_MINUTES, MIN_MINUTES, parseDuration } from "../schedule/duration.ts";
 import { parseTimeOfDay } from "../schedule/next_run.ts";
+import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
 
 /** Options every command knows. */
 const COMMON = { help: { type: "boolean", short: "h" } } as const;
@@ -35,6 +36,8 @@ export interface BackupArgs {
   verbose: boolean;
   allowChanging: boolean;
   allowEmpty: boolean;
+  /** How long to wait for another run of the series to finish, in seconds. */
+  lockWaitSeconds: number;
   /** How to schedule this backup with at(1), if at all. */
   schedule?: ScheduleArgs;
 }
@@ -68,6 +71,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     verbose: { type: "boolean", short: "v" },
     "allow-changing": { type: "boolean" },
     "allow-empty": { type: "boolean" },
+    "lock-wait": { type: "string" },
     every: { type: "string" },
     at: { type: "string" },
     time: { type: "string" },
@@ -89,6 +93,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     verbose: v.flag("verbose"),
     allowChanging: v.flag("allow-changing"),
     allowEmpty: v.flag("allow-empty"),
+    lockWaitSeconds: DEFAULT_LOCK_WAIT_SECONDS,
   };
   if (v.flag("help")) return { ...base, help: true, name: "", dest: "" };
   if (file !== undefined && stdin) {
@@ -109,6 +114,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   }
   const keep = v.string("keep");
   const compress = v.string("compress");
+  const lockWait = v.string("lock-wait");
   const schedule = scheduleArgs(v);
   if (schedule && stdin) {
     throw new UsageError(
@@ -125,7 +131,20 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     dest: requiredDest(v.string("dest")),
     keep: keep === undefined ? DEFAULT_KEEP : parseKeep(keep),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
+    lockWaitSeconds: lockWait === undefined ? DEFAULT_LOCK_WAIT_SECONDS : parseLockWait(lockWait),
   };
+}
+
+/** Parses --lock-wait: whole seconds, 0 (do not wait) up to a day. */
+function parseLockWait(text: string): number {
+  const seconds = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(seconds <= 86_400)) {
+    throw new UsageError(
+      `--lock-wait must be whole seconds, from 0 to 86400 (got '${text}')`,
+      `the default is ${DEFAULT_LOCK_WAIT_SECONDS}`,
+    );
+  }
+  return seconds;
 }
 
 /** The scheduling options, checked; undefined when the backup is not to be scheduled. */

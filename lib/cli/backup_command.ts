@@ -1,6 +1,6 @@
 /** `tinybackup --file F --dest D` and `--stdin`: make one backup now. */
 import { backupFileName } from "../backup/naming.ts";
-import { backupsToRemove, type Dated } from "../backup/retention.ts";
+import { backupsToRemove, type Dated, nextGeneration } from "../backup/retention.ts";
 import { DEFAULT_RETRY_DELAYS, runBackup, seriesBackups } from "../backup/run_backup.ts";
 import { UsageError } from "../errors.ts";
 import { FileSource } from "../sources/file_source.ts";
@@ -54,11 +54,13 @@ export async function backupCommand(argv: string[]): Promise<void> {
     allowChanging: args.allowChanging,
     allowEmpty: args.allowEmpty,
     retryDelays: DEFAULT_RETRY_DELAYS,
+    lockWaitSeconds: args.lockWaitSeconds,
     onProgress: progress?.update,
   }).finally(() => progress?.clear());
 
-  const { backup, unchanged, removed } = result;
+  const { backup, unchanged, removed, warnings } = result;
   const m = backup.metadata;
+  for (const warning of warnings) messages.warning(warning);
   if (unchanged) {
     messages.note(
       `unchanged since the backup of ${m.time}; no new backup made (pass --force to make one anyway)`,
@@ -102,7 +104,10 @@ async function dryRun(args: BackupArgs, source: Source, store: Store, messages: 
   const series = await seriesBackups(store, args.name, source);
   const time = new Date();
   const file = backupFileName(args.name, time, 1, args.compression);
-  const planned: Dated = { metadata: { file, time: time.toISOString() } };
+  // Its content is unknown without reading the source: counted as a new version.
+  const planned: Dated = {
+    metadata: { file, time: time.toISOString(), generation: nextGeneration(series), sha256: "" },
+  };
   const removed = backupsToRemove([...series, planned], args.keep)
     .map((b) => store.pathOf(b.metadata.file));
   const path = store.pathOf(file);

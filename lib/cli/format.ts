@@ -19,6 +19,7 @@ export function backupJson(backup: Backup) {
   return {
     path: backup.path,
     name: m.name,
+    generation: m.generation,
     time: m.time,
     size: m.size,
     storedSize: m.storedSize,

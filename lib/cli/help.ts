@@ -25,8 +25,12 @@ Backup options:
   --name NAME       series name (default: the file's base name)
   --force           back up even when the content equals the newest backup
   --allow-changing  keep the last read of a file that never stops changing
-  --allow-empty     accept empty input on --stdin (refused by default: it
-                    usually means the command feeding the pipe failed)
+  --allow-empty     accept empty content on --stdin, or from a file that was
+                    not empty when the run began (refused by default: it
+                    usually means the command feeding the pipe failed, or
+                    that something truncated the file)
+  --lock-wait SECS  wait this long for another run of the same series to
+                    end before giving up (default 30)
   --dry-run         say what would happen; write and delete nothing
   --json            print a JSON object describing the result instead of the path
   -q, --quiet       print no notes, only warnings and errors

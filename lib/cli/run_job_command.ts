@@ -6,6 +6,7 @@
  * It prints nothing when all is well, since at(1) mails any output.
  */
 import { DEFAULT_RETRY_DELAYS, runBackup } from "../backup/run_backup.ts";
+import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
 import { RunError, UsageError } from "../errors.ts";
 import { removeJob } from "../schedule/at.ts";
 import { isCancelled } from "../schedule/cancellation.ts";
@@ -15,6 +16,7 @@ import { appendRun, type RunRecord } from "../schedule/run_log.ts";
 import { markRunning } from "../schedule/running.ts";
 import { FileSource } from "../sources/file_source.ts";
 import { openDestination } from "./destination.ts";
+import { Messages } from "./output.ts";
 
 export async function runJobCommand(argv: string[]): Promise<void> {
   const job = jobFrom(argv);
@@ -61,13 +63,18 @@ export async function runJobCommand(argv: string[]): Promise<void> {
       allowChanging: false,
       allowEmpty: false,
       retryDelays: DEFAULT_RETRY_DELAYS,
+      lockWaitSeconds: DEFAULT_LOCK_WAIT_SECONDS,
     });
+    const warned = result.warnings.map((w) => `; warning: ${w}`).join("");
     await log({
       result: result.unchanged ? "unchanged" : "ok",
-      message: (result.unchanged ? "unchanged: " : "backed up to ") + result.backup.path + unqueued,
+      message: (result.unchanged ? "unchanged: " : "backed up to ") + result.backup.path + warned +
+        unqueued,
       path: result.backup.path,
       nextAtJob,
     });
+    // at(1) mails what a job prints: damage found on the way is worth a mail.
+    for (const warning of result.warnings) new Messages().warning(`job ${job.id}: ${warning}`);
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)) + unqueued;
     await log({ result: "failed", message, nextAtJob });

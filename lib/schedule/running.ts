@@ -1,9 +1,11 @@
 /**
- * Which jobs are running now: a run writes `running/<id>` in the state
- * folder as it starts and removes it as it ends, so `unschedule` knows a job
- * that is off the at(1) queue because it is executing.
+ * Which jobs are running now: a run holds `running/<id>` in the state folder
+ * locked while it runs, so `unschedule` knows a job that is off the at(1)
+ * queue because it is executing. The lock dies with the run, so the mark of
+ * a run that was killed counts for nothing and is cleared by the next look.
  */
 import { join } from "node:path";
+import { removeIfUnlocked } from "../io/locked_file.ts";
 import { ensureStateDir, stateDir } from "./state.ts";
 
 function runningDir(): string {
@@ -15,15 +17,26 @@ export async function markRunning(id: string): Promise<AsyncDisposable> {
   await ensureStateDir();
   await Deno.mkdir(runningDir(), { recursive: true, mode: 0o700 });
   const path = join(runningDir(), id);
-  await Deno.writeTextFile(path, new Date().toISOString() + "\n");
-  return { [Symbol.asyncDispose]: () => Deno.remove(path).catch(() => {}) };
+  // Shared: two runs of one job may overlap, and each marks it running.
+  const file = await Deno.open(path, { write: true, create: true, mode: 0o600 });
+  await file.lock(false);
+  await file.write(new TextEncoder().encode(new Date().toISOString() + "\n"));
+  return {
+    [Symbol.asyncDispose]: async () => {
+      file.close();
+      // The last run out removes the mark; one still running keeps it locked.
+      await removeIfUnlocked(path);
+    },
+  };
 }
 
-/** The ids of the jobs running now (or killed while running). */
+/** The ids of the jobs running now; marks left by killed runs are removed, not counted. */
 export async function runningIds(): Promise<string[]> {
   const ids: string[] = [];
   try {
-    for await (const entry of Deno.readDir(runningDir())) ids.push(entry.name);
+    for await (const entry of Deno.readDir(runningDir())) {
+      if (!(await removeIfUnlocked(join(runningDir(), entry.name)))) ids.push(entry.name);
+    }
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }

@@ -1,30 +1,35 @@
 /**
  * A regular file, read without disturbing it: opened read-only, never locked,
  * nothing about it changed. A read counts as consistent only if size, times
- * and identity are the same before and after it.
+ * and identity are the same before and after it, and only the file the run
+ * began with is ever read: a path that now names another file, a FIFO or a
+ * link elsewhere fails the run instead of being backed up in its place.
  */
+import fs from "node:fs";
 import { resolve } from "node:path";
-import { UsageError } from "../errors.ts";
+import { RunError, UsageError } from "../errors.ts";
 import { readChunksReusing } from "../io/chunks.ts";
 import type { SourceInfo } from "../backup/metadata.ts";
+import type { Ownership } from "../backup/permissions.ts";
+import type { OpenFile } from "../stores/store.ts";
 import type { Source } from "./source.ts";
 
 /** What must not change while the file is read. */
 interface Snapshot {
   size: number;
-  mtime: number | undefined;
-  ctime: number | undefined;
-  ino: number | null;
+  mtime: number;
+  ctime: number;
+  ino: number;
   dev: number;
 }
 
-function snapshotOf(info: Deno.FileInfo): Snapshot {
+function snapshotOf(info: fs.Stats): Snapshot {
   // ctime has whole seconds only here, so mtime (milliseconds), size and the
   // inode carry most of the weight.
   return {
     size: info.size,
-    mtime: info.mtime?.getTime(),
-    ctime: info.ctime?.getTime(),
+    mtime: info.mtimeMs,
+    ctime: info.ctimeMs,
     ino: info.ino,
     dev: info.dev,
   };
@@ -35,15 +40,20 @@ function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
     a.dev === b.dev;
 }
 
+/** O_NONBLOCK: opening a FIFO put in the file's place must not wait for a writer. */
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
 export class FileSource implements Source {
   readonly rereadable = true;
-  readonly emptyMeansFailure = false;
-  #stat: Deno.FileInfo;
-  /** What the last read began with, and how many bytes it got. */
-  #lastRead: { before: Snapshot; bytesRead: number } | undefined;
+  /** The file as the run found it: every read must be of this very file. */
+  readonly #opened: Deno.FileInfo;
+  #stat: { mode: number; mtime: Date | null; uid: number; gid: number };
+  /** What the last read began with, how many bytes it got, and the file it has open. */
+  #lastRead: { before: Snapshot; bytesRead: number; file: OpenFile } | undefined;
 
   private constructor(readonly path: string, stat: Deno.FileInfo) {
-    this.#stat = stat;
+    this.#opened = stat;
+    this.#stat = { mode: stat.mode!, mtime: stat.mtime, uid: stat.uid!, gid: stat.gid! };
   }
 
   /**
@@ -91,21 +101,84 @@ export class FileSource implements Source {
   }
 
   get expectedSize(): number {
-    return this.#stat.size;
+    return this.#opened.size;
   }
 
-  get localPath(): string {
-    return this.path;
+  /** The file the current read has open, for a copy of exactly that file beside it. */
+  get openFile(): OpenFile | undefined {
+    const file = this.#lastRead?.file;
+    return file && file.fd >= 0 ? file : undefined;
   }
 
+  unexpectedlyEmpty(): string | undefined {
+    const size = this.#opened.size;
+    return size > 0
+      ? `${this.path} held ${size} bytes when the run began, but was empty when read`
+      : undefined;
+  }
+
+  /**
+   * One pass over the file. Its descriptor stays open after the last chunk,
+   * until changedDuringLastRead: a kernel copy made beside the read may
+   * still be opening it through /proc/self/fd, and must never find the
+   * number taken by another file.
+   */
   async *read(): AsyncGenerator<Uint8Array> {
-    using file = await Deno.open(this.path, { read: true });
-    const lastRead = { before: snapshotOf(await file.stat()), bytesRead: 0 };
+    this.#closeLastRead();
+    const fd = this.#openSameFile();
+    const lastRead = {
+      before: snapshotOf(fs.fstatSync(fd)),
+      bytesRead: 0,
+      file: { fd, path: this.path },
+    };
     this.#lastRead = lastRead;
-    for await (const chunk of readChunksReusing(file)) {
+    const reader = {
+      readSync: (buffer: Uint8Array) => fs.readSync(fd, buffer, 0, buffer.length, null) || null,
+    };
+    for await (const chunk of readChunksReusing(reader)) {
       lastRead.bytesRead += chunk.length;
       yield chunk;
     }
+  }
+
+  #closeLastRead(): void {
+    const file = this.#lastRead?.file;
+    if (file && file.fd >= 0) {
+      fs.closeSync(file.fd);
+      file.fd = -1;
+    }
+  }
+
+  /**
+   * Opens the path, and checks it still names the regular file the run
+   * began with: a retry after a change must never read whatever was put in
+   * its place.
+   * @throws {RunError} when it is gone, unreadable, or another file now
+   */
+  #openSameFile(): number {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, OPEN_FLAGS);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const why = code === "ENOENT" || code === "ENOTDIR" ? "it is gone" : `${code ?? error}`;
+      throw new RunError(`cannot read ${this.path} any more: ${why}; no backup was made`);
+    }
+    const now = fs.fstatSync(fd);
+    if (!now.isFile() || now.ino !== this.#opened.ino || now.dev !== this.#opened.dev) {
+      fs.closeSync(fd);
+      throw new RunError(
+        `${this.path} was replaced by ${
+          now.isFile()
+            ? "another file"
+            : now.isFIFO()
+            ? "a FIFO"
+            : "something that is not a regular file"
+        } while it was backed up; no backup was made`,
+        "run again once nothing swaps it; the file is backed up by the identity it had when the run began",
+      );
+    }
+    return fd;
   }
 
   /**
@@ -114,19 +187,28 @@ export class FileSource implements Source {
    * leaves the handle on the old inode, which by itself looks unchanged.
    * Asked after a kernel copy made alongside the read, it covers that too.
    */
-  async changedDuringLastRead(): Promise<boolean> {
+  changedDuringLastRead(): Promise<boolean> {
+    this.#closeLastRead();
     const { before, bytesRead } = this.#lastRead!;
-    const now = await Deno.stat(this.path).catch(() => undefined);
-    if (now === undefined) return true;
-    this.#stat = now;
-    return bytesRead !== before.size || !sameSnapshot(before, snapshotOf(now));
+    let now: fs.Stats;
+    try {
+      now = fs.statSync(this.path);
+    } catch {
+      return Promise.resolve(true);
+    }
+    this.#stat = { mode: now.mode, mtime: now.mtime, uid: now.uid, gid: now.gid };
+    return Promise.resolve(bytesRead !== before.size || !sameSnapshot(before, snapshotOf(now)));
+  }
+
+  ownership(): Ownership {
+    return { uid: this.#stat.uid, gid: this.#stat.gid, mode: this.#stat.mode & 0o7777 };
   }
 
   info(): SourceInfo {
     return {
       kind: "file",
       path: this.path,
-      mode: this.#stat.mode! & 0o7777,
+      mode: this.#stat.mode & 0o7777,
       mtime: this.#stat.mtime?.toISOString() ?? new Date(0).toISOString(),
     };
   }

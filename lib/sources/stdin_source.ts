@@ -5,7 +5,6 @@ import type { Source } from "./source.ts";
 
 export class StdinSource implements Source {
   readonly rereadable = false;
-  readonly emptyMeansFailure = true;
   readonly expectedSize = undefined;
 
   read(): AsyncIterable<Uint8Array> {
@@ -14,6 +13,14 @@ export class StdinSource implements Source {
 
   changedDuringLastRead(): Promise<boolean> {
     return Promise.resolve(false);
+  }
+
+  unexpectedlyEmpty(): string {
+    return "nothing came in on stdin, which usually means the command feeding it failed";
+  }
+
+  ownership(): undefined {
+    return undefined;
   }
 
   info(): SourceInfo {

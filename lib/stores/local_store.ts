@@ -2,25 +2,41 @@
  * A store in a local folder. Files are staged in a hidden folder, fsynced, and
  * published with link(2), which never replaces an existing name, then the
  * folder is fsynced: a crash leaves either nothing or a complete file.
+ *
+ * Everything below the top folder (metadata, staging, locks) is trusted only
+ * if it belongs to the running user (or root) and nobody else may write it:
+ * whoever could write there could plant backups that list, verify and
+ * restore would take for real, and that rotation would keep instead of ours.
  */
 import { dirname, join } from "node:path";
-import { UsageError } from "../errors.ts";
+import { type Access, accessProblem } from "../backup/permissions.ts";
+import { RunError, UsageError } from "../errors.ts";
 import { readChunks, writeAll } from "../io/chunks.ts";
+import { forgetOnInterrupt } from "../io/interrupt.ts";
+import { createLockedFile, removeIfUnlocked } from "../io/locked_file.ts";
+import { hasAccessAcl, removeAccessAcl } from "../io/posix_acl.ts";
 import { syncFolder } from "../io/sync_folder.ts";
-import type { Staged, Store } from "./store.ts";
+import type { OpenFile, Staged, Store } from "./store.ts";
 
 /** Empty files prepare creates and removes at once, to learn whether a folder takes new names. */
 const PROBE_PREFIX = ".tinybackup-probe-";
 
 export class LocalStore implements Store {
   readonly location: string;
+  /** The hidden folder holding everything but the backups themselves. */
+  readonly #internal: string;
+  readonly #locks: string;
+  /** Whether the internal folders were found trustworthy (see #checkInternalFolders). */
+  #checked = false;
 
   /**
    * @param root absolute path of the folder
-   * @param stagingFolder folder inside root for files not yet published
+   * @param stagingFolder folder inside root's hidden folder for files not yet published
    */
   constructor(root: string, private readonly stagingFolder: string) {
     this.location = root;
+    this.#internal = dirname(stagingFolder);
+    this.#locks = join(this.#internal, "locks");
   }
 
   pathOf(name: string): string {
@@ -32,8 +48,11 @@ export class LocalStore implements Store {
     try {
       // 0700: backups are private, whatever the umask allows.
       await Deno.mkdir(this.pathOf(this.stagingFolder), { recursive: true, mode: 0o700 });
+      // Made just now, or found: either way, checked after mkdir, which takes what it finds.
+      this.#checked = false;
+      await this.#checkInternalFolders();
       // A folder that exists can still refuse new names; find out before any work.
-      for (const folder of ["", dirname(this.stagingFolder), this.stagingFolder]) {
+      for (const folder of ["", this.#internal, this.stagingFolder]) {
         const probe = this.pathOf(join(folder, `${PROBE_PREFIX}${crypto.randomUUID()}`));
         await Deno.writeFile(probe, new Uint8Array(), { createNew: true, mode: 0o600 });
         // Another run's clean-up (removeLeftovers) may have taken it already.
@@ -41,6 +60,9 @@ export class LocalStore implements Store {
           if (!(error instanceof Deno.errors.NotFound)) throw error;
         });
       }
+      await Deno.mkdir(this.pathOf(this.#locks), { recursive: true, mode: 0o700 });
+      this.#checked = false;
+      await this.#checkInternalFolders();
     } catch (error) {
       if (error instanceof Deno.errors.PermissionDenied || isReadOnly(error)) {
         throw new UsageError(
@@ -76,33 +98,71 @@ export class LocalStore implements Store {
     }
   }
 
-  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, mode: number): Promise<Staged> {
-    return this.#stageWith(mode, async (file) => {
+  /**
+   * Checks every internal folder that exists (see the top of this file),
+   * once, before anything inside them is trusted.
+   * @throws {UsageError} when one is not the running user's alone
+   */
+  async #checkInternalFolders(): Promise<void> {
+    if (this.#checked) return;
+    for (const folder of [this.#internal, this.stagingFolder, this.#locks]) {
+      const path = this.pathOf(folder);
+      let info: Deno.FileInfo;
+      try {
+        info = await Deno.lstat(path);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) continue;
+        if (error instanceof Deno.errors.PermissionDenied) {
+          throw new UsageError(
+            `cannot read ${dirname(path)}: permission denied`,
+            "fix its permissions, or run as the user whose backups these are",
+          );
+        }
+        throw error;
+      }
+      if (info.isSymlink) await this.#refuseLinkedFolders();
+      if (!info.isDirectory) {
+        throw new UsageError(
+          `${path} is not a folder`,
+          "move it out of the way; tinybackup makes that folder itself",
+        );
+      }
+      refuseUntrusted(path, info, "folder");
+    }
+    this.#checked = true;
+  }
+
+  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, access: Access): Promise<Staged> {
+    return this.#stageWith(access, async (file) => {
       for await (const chunk of data) writeAll(file, chunk);
     });
   }
 
-  stageCopy(path: string, mode: number): Promise<Staged> {
+  stageCopy(source: OpenFile, access: Access): Promise<Staged> {
+    // Linux names the very file the source has open; elsewhere the path has
+    // to do, and the source's check after the copy sees any swap.
+    const from = Deno.build.os === "linux" ? `/proc/self/fd/${source.fd}` : source.path;
     // Into the same inode, so the lock still marks it as ours.
-    return this.#stageWith(mode, (_file, stagingPath) => Deno.copyFile(path, stagingPath));
+    return this.#stageWith(access, (_file, stagingPath) => Deno.copyFile(from, stagingPath));
   }
 
   /**
-   * A staged file filled by `fill`, then given `mode` and fsynced; removed
-   * again if any of that fails. `fill` starts before the first await, so a
-   * kernel copy is under way while the caller goes on hashing.
+   * A staged file filled by `fill`, then given its access and fsynced;
+   * removed again if any of that fails. `fill` starts before the first
+   * await, so a kernel copy is under way while the caller goes on hashing.
    */
   async #stageWith(
-    mode: number,
+    access: Access,
     fill: (file: Deno.FsFile, path: string) => Promise<void>,
   ): Promise<Staged> {
     const { file, path } = this.#createLockedStagingFile();
     try {
       await fill(file, path);
-      await Deno.chmod(path, mode);
+      await this.#applyAccess(file, path, access);
       await file.sync();
     } catch (error) {
       await Deno.remove(path).catch(() => {});
+      forgetOnInterrupt(path);
       file.close();
       throw error;
     }
@@ -110,31 +170,58 @@ export class LocalStore implements Store {
   }
 
   /**
-   * A new, empty staging file, opened and locked. The lock tells
-   * removeLeftovers that a live run owns the file. A cleaner may remove the
-   * file between its creation and our lock, so the path is checked after.
-   * Synchronous, so that a caller busy hashing on this thread right after
-   * stageCopy() does not hold back the start of the copy.
+   * Gives a staged file the group and mode `access` asks for, and checks the
+   * file system kept them: some (FAT, some network shares) ignore modes.
+   * The group is set where this user may (its own groups; root any);
+   * otherwise the mode for another group applies.
    */
-  #createLockedStagingFile(): { file: Deno.FsFile; path: string } {
-    while (true) {
-      const path = this.pathOf(join(this.stagingFolder, `${crypto.randomUUID()}.partial`));
-      // 0600 from the first instant: staged bytes are never world-readable.
-      const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
-      file.lockSync(true);
-      const onDisk = (() => {
-        try {
-          return Deno.statSync(path);
-        } catch {
-          return undefined;
-        }
-      })();
-      if (onDisk?.ino === file.statSync().ino) return { file, path };
-      file.close();
+  async #applyAccess(file: Deno.FsFile, path: string, access: Access): Promise<void> {
+    if (access.gid !== null && (await file.stat()).gid !== access.gid) {
+      await Deno.chown(path, null, access.gid).catch((error) => {
+        if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+      });
+    }
+    const gid = (await file.stat()).gid!;
+    await Deno.chmod(path, gid === access.gid ? access.mode : access.modeInOtherGroup);
+    const actual = await file.stat();
+    const problem = accessProblem(access, { uid: actual.uid!, gid, mode: actual.mode! }) ??
+      (hasAccessAcl(path) ? "it keeps an access ACL that could not be removed" : undefined);
+    if (problem) {
+      throw new UsageError(
+        `${this.location} cannot keep backups private: a file written there ${problem}`,
+        "back up to a file system that keeps Unix permissions (not FAT or a share that ignores them)",
+      );
     }
   }
 
+  /**
+   * A new, empty staging file, opened and locked (the lock tells
+   * removeLeftovers that a live run owns it), without any ACL inherited
+   * from its folder.
+   */
+  #createLockedStagingFile(): { file: Deno.FsFile; path: string } {
+    const staged = createLockedFile(() =>
+      this.pathOf(join(this.stagingFolder, `${crypto.randomUUID()}.partial`))
+    );
+    removeAccessAcl(staged.path);
+    return staged;
+  }
+
+  async tryLock(key: string, holder: string): Promise<AsyncDisposable | { heldBy: string }> {
+    const path = this.pathOf(join(this.#locks, `${key}.lock`));
+    // Lock files are never removed: removing one while another run opens it would give two locks.
+    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    if (!(await file.tryLock(true))) {
+      file.close();
+      return { heldBy: (await Deno.readTextFile(path).catch(() => "")).trim() };
+    }
+    await file.truncate(0);
+    writeAll(file, new TextEncoder().encode(holder + "\n"));
+    return { [Symbol.asyncDispose]: () => Promise.resolve(file.close()) };
+  }
+
   async list(folder: string): Promise<string[]> {
+    if (folder !== "") await this.#checkInternalFolders();
     const names: string[] = [];
     try {
       for await (const entry of Deno.readDir(this.pathOf(folder))) {
@@ -169,8 +256,12 @@ export class LocalStore implements Store {
     }
   }
 
-  readText(name: string): Promise<string> {
-    return Deno.readTextFile(this.pathOf(name));
+  /** Reads a metadata file, trusted only as its folder is (see the top of this file). */
+  async readText(name: string): Promise<string> {
+    await this.#checkInternalFolders();
+    // In a trusted folder nobody else can swap the file between these two calls.
+    refuseUntrusted(this.pathOf(name), await Deno.lstat(this.pathOf(name)), "file");
+    return await Deno.readTextFile(this.pathOf(name));
   }
 
   async *read(name: string): AsyncGenerator<Uint8Array> {
@@ -186,24 +277,8 @@ export class LocalStore implements Store {
     }
   }
 
-  async removeIfAbandoned(
-    name: string,
-    stillAbandoned: () => Promise<boolean> = () => Promise.resolve(true),
-  ): Promise<boolean> {
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(this.pathOf(name), { read: true });
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return false;
-      throw error;
-    }
-    try {
-      if (!(await file.tryLock(true)) || !(await stillAbandoned())) return false;
-      await this.remove(name);
-      return true;
-    } finally {
-      file.close();
-    }
+  removeIfAbandoned(name: string, stillAbandoned?: () => Promise<boolean>): Promise<boolean> {
+    return removeIfUnlocked(this.pathOf(name), stillAbandoned);
   }
 
   async sync(folder: string): Promise<void> {
@@ -215,16 +290,21 @@ export class LocalStore implements Store {
       await this.removeIfAbandoned(join(this.stagingFolder, name));
     }
     // A run killed between creating and removing a probe (see prepare) leaves it behind.
-    for (const folder of ["", dirname(this.stagingFolder)]) {
+    for (const folder of ["", this.#internal]) {
       for (const name of await this.list(folder)) {
         if (name.startsWith(PROBE_PREFIX)) await this.remove(join(folder, name));
       }
     }
   }
 
-  /** Publishes a staged file at `path` as `name` without replacing anything. */
-  async publishStaged(path: string, name: string): Promise<boolean> {
+  /**
+   * Publishes the staged file `file` at `path` as `name` without replacing
+   * anything, then checks that the name holds that very file, as private
+   * as it was staged.
+   */
+  async publishStaged(file: Deno.FsFile, path: string, name: string): Promise<boolean> {
     const target = this.pathOf(name);
+    const staged = await file.stat();
     try {
       await Deno.link(path, target);
     } catch (error) {
@@ -236,6 +316,12 @@ export class LocalStore implements Store {
       await Deno.rename(path, target);
     }
     await syncFolder(dirname(target));
+    const published = await Deno.lstat(target).catch(() => undefined);
+    if (published?.ino !== staged.ino || published.mode !== staged.mode) {
+      throw new RunError(
+        `${target} changed as it was published; check who else writes to ${this.location}`,
+      );
+    }
     return true;
   }
 }
@@ -248,7 +334,7 @@ class LocalStaged implements Staged {
   ) {}
 
   publish(name: string): Promise<boolean> {
-    return this.store.publishStaged(this.path, name);
+    return this.store.publishStaged(this.file, this.path, name);
   }
 
   async close(): Promise<void> {
@@ -258,8 +344,34 @@ class LocalStaged implements Staged {
       // Gone already when publishing fell back to rename.
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     } finally {
+      forgetOnInterrupt(this.path);
       this.file.close();
     }
+  }
+}
+
+/**
+ * Refuses an internal file or folder another user could have written: owned
+ * by someone other than this user or root, or writable by group or others.
+ */
+function refuseUntrusted(path: string, info: Deno.FileInfo, what: "file" | "folder"): void {
+  const me = Deno.uid();
+  if (me !== null && info.uid !== null && info.uid !== me && info.uid !== 0) {
+    throw new UsageError(
+      `${path} belongs to another user (uid ${info.uid}); tinybackup trusts only its own metadata`,
+      what === "folder"
+        ? "run tinybackup as the user who made these backups, or back up to a folder of your own"
+        : `if you did not put it there, remove it; see who else can write to ${dirname(path)}`,
+    );
+  }
+  const mode = info.mode! & 0o7777;
+  if ((mode & 0o022) !== 0) {
+    throw new UsageError(
+      `${path} can be written by ${(mode & 0o002) !== 0 ? "anyone" : "its group"} (mode 0${
+        mode.toString(8)
+      }), so its backups cannot be trusted`,
+      `make it private: chmod go-w ${path}`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * naming, retention, list, verify and restore are written once (the shape
  * follows restic's backends). Names are relative paths inside the store.
  */
+import type { Access } from "../backup/permissions.ts";
 
 /** Bytes written to a store but not yet visible under a name. */
 export interface Staged {
@@ -24,17 +25,25 @@ export interface Store {
   /** Creates the store if needed; fails (UsageError) if it cannot be written. */
   prepare(): Promise<void>;
   /**
-   * Streams `data` to durable storage under no visible name; `mode` is the
-   * file's permission bits. A chunk is only valid until the next is asked
-   * for (its memory is reused), so a store that keeps one must copy it.
+   * Streams `data` to durable storage under no visible name, readable by no
+   * more than `access` allows (and writable by nobody), where the store has
+   * owners and modes. A chunk is only valid until the next is asked for (its
+   * memory is reused), so a store that keeps one must copy it.
    */
-  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, mode: number): Promise<Staged>;
+  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, access: Access): Promise<Staged>;
   /**
-   * Like stage, but copies the local file at `path` where the store can do
-   * that faster than writing chunks (a local folder: in the kernel). Stores
-   * without it are given the content through stage.
+   * Like stage, but copies the local file open as `file` where the store can
+   * do that faster than writing chunks (a local folder: in the kernel).
+   * Stores without it are given the content through stage.
    */
-  stageCopy?(path: string, mode: number): Promise<Staged>;
+  stageCopy?(file: OpenFile, access: Access): Promise<Staged>;
+  /**
+   * An exclusive lock named `key` (letters and digits), held until disposed
+   * of or until the process ends, however it ends; or, when another process
+   * holds it, what that one wrote as `holder`. Stores without locks have no
+   * such method.
+   */
+  tryLock?(key: string, holder: string): Promise<AsyncDisposable | { heldBy: string }>;
   /** Names of the files directly inside `folder` ("" for the top); none if it does not exist. */
   list(folder: string): Promise<string[]>;
   /** Whether `name` exists. */
@@ -54,4 +63,12 @@ export interface Store {
   sync(folder: string): Promise<void>;
   /** Removes staged bytes that crashed or killed runs left behind. */
   removeLeftovers(): Promise<void>;
+}
+
+/** A local file open for reading, as a source holds it. */
+export interface OpenFile {
+  /** The descriptor: the copy reads exactly the file the source opened, wherever its path points now. */
+  fd: number;
+  /** Its path, for copying where no per-descriptor path exists. */
+  path: string;
 }

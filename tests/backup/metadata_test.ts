@@ -20,6 +20,7 @@ function sample(): BackupMetadata {
     format: METADATA_FORMAT,
     file: FILE,
     name: "notes.db",
+    generation: 3,
     source: {
       kind: "file",
       path: "/home/me/notes.db",
@@ -67,7 +68,7 @@ function assertRejected(text: string, message: RegExp, file = FILE) {
 Deno.test("formatMetadata writes indented JSON ending in a newline", () => {
   const text = formatMetadata(sample());
   assert.ok(text.endsWith("}\n"));
-  assert.match(text, /^{\n {2}"format": "tinybackup-backup\/1",\n/);
+  assert.match(text, /^{\n {2}"format": "tinybackup-backup\/2",\n/);
   const { metadataSha256, ...fields } = JSON.parse(text);
   assert.deepEqual(fields, sample());
   assert.match(metadataSha256, /^[0-9a-f]{64}$/);
@@ -132,8 +133,8 @@ Deno.test("parseMetadata rejects JSON that is not an object", () => {
 
 Deno.test("parseMetadata rejects an unknown format, naming it", () => {
   assertRejected(
-    sampleText({ format: "tinybackup-backup/2" }),
-    /unknown format "tinybackup-backup\/2"/,
+    sampleText({ format: "tinybackup-backup/1" }),
+    /unknown format "tinybackup-backup\/1"/,
   );
   assertRejected(sampleText({ format: "something-else" }), /unknown format/);
   assertRejected(sampleText({ format: 1 }), /unknown format 1/);
@@ -151,6 +152,12 @@ Deno.test("parseMetadata rejects metadata for a file that is not a backup name",
     /not a backup name/,
     ".hidden.20261122T185413Z",
   );
+});
+
+Deno.test("parseMetadata rejects a generation that is not a whole number from 1", () => {
+  for (const generation of [0, -1, 1.5, "2", null, 2 ** 53]) {
+    assertRejected(sampleText({ generation }), /invalid generation/);
+  }
 });
 
 Deno.test("parseMetadata rejects an invalid series name", () => {

@@ -1,13 +1,38 @@
 import assert from "node:assert/strict";
-import { backupsToRemove, type Dated, newestFirst } from "../../lib/backup/retention.ts";
+import {
+  backupsToRemove,
+  type Dated,
+  newestByTime,
+  newestFirst,
+  nextGeneration,
+} from "../../lib/backup/retention.ts";
 
 interface Backup extends Dated {
   id: string;
 }
 
-/** A backup taken on 22 November 2026 at `clock` (HH:MM:SS.mmm), stored as `file`. */
-function backup(id: string, clock: string, file = `notes.db.${id}.gz`): Backup {
-  return { id, metadata: { time: `2026-11-22T${clock}Z`, file } };
+/**
+ * A backup taken on 22 November 2026 at `clock` (HH:MM:SS.mmm), stored as
+ * `file`. Unless told otherwise, all are of generation 1 (as runs that raced
+ * would be), so time decides, and each holds content of its own.
+ */
+function backup(
+  id: string,
+  clock: string,
+  file = `notes.db.${id}.gz`,
+  { generation = 1, content = id } = {},
+): Backup {
+  return { id, metadata: { time: `2026-11-22T${clock}Z`, file, generation, sha256: content } };
+}
+
+/** A series made in order at one-hour steps, with the content of each given by a letter. */
+function versions(contents: string): Backup[] {
+  return [...contents].map((content, i) =>
+    backup(`${content}${i + 1}`, `${String(i).padStart(2, "0")}:00:00.000`, undefined, {
+      generation: i + 1,
+      content,
+    })
+  );
 }
 
 const ids = (backups: readonly Backup[]) => backups.map((b) => b.id);
@@ -106,4 +131,38 @@ Deno.test("backupsToRemove orders same-millisecond backups by sequence number, n
   const tenth = backup("tenth", "10:00:00.000", "notes.db.20261122T100000Z_10.gz");
   assert.deepEqual(ids(backupsToRemove([ninth, tenth], 1)), ["ninth"]);
   assert.deepEqual(ids(backupsToRemove([tenth, ninth], 1)), ["ninth"]);
+});
+
+Deno.test("newestFirst orders a series by generation first: a clock a year ahead does not win", () => {
+  const ahead = { ...backup("ahead", "10:00:00.000", "n.20271122T100000Z.gz", { generation: 1 }) };
+  ahead.metadata.time = "2027-11-22T10:00:00.000Z";
+  const after = backup("after", "11:00:00.000", "n.20261122T110000Z.gz", { generation: 2 });
+  assert.deepEqual(ids([ahead, after].sort(newestFirst)), ["after", "ahead"]);
+  assert.deepEqual(ids(backupsToRemove([ahead, after], 1)), ["ahead"]);
+  // For people, time still orders: the future one shows first.
+  assert.deepEqual(ids([after, ahead].sort(newestByTime)), ["ahead", "after"]);
+});
+
+Deno.test("nextGeneration is one more than the highest in the series, 1 for none", () => {
+  assert.equal(nextGeneration([]), 1);
+  assert.equal(nextGeneration(versions("ABC")), 4);
+  assert.equal(nextGeneration([...versions("AB")].reverse()), 3);
+});
+
+Deno.test("backupsToRemove keeps N distinct versions: after C, A, B, A with keep 3, the last A, B and C", () => {
+  const series = versions("CABA");
+  assert.deepEqual(ids(backupsToRemove(series, 3)), ["A2"]);
+  assert.deepEqual(ids(backupsToRemove(series, 2)), ["A2", "C1"]);
+  assert.deepEqual(ids(backupsToRemove(series, 1)), ["B3", "A2", "C1"]);
+  assert.deepEqual(ids(backupsToRemove(series, 4)), ["A2"]);
+});
+
+Deno.test("backupsToRemove removes older copies of the same content, keeping the newest copy", () => {
+  assert.deepEqual(ids(backupsToRemove(versions("AAA"), 3)), ["A2", "A1"]);
+  assert.deepEqual(ids(backupsToRemove(versions("ABAB"), 14)), ["B2", "A1"]);
+  assert.deepEqual(ids(backupsToRemove(versions("ABCDE"), 3)), ["B2", "A1"]);
+});
+
+Deno.test("backupsToRemove with keep 0 keeps copies of the same content too", () => {
+  assert.deepEqual(backupsToRemove(versions("AAA"), 0), []);
 });

@@ -84,6 +84,7 @@ Deno.test("parseBackupArgs defaults: keep 14, gzip, series named after the file,
     verbose: false,
     allowChanging: false,
     allowEmpty: false,
+    lockWaitSeconds: 30,
     schedule: undefined,
   };
   assert.deepEqual(parseBackupArgs(backupOf()), expected);

@@ -77,10 +77,13 @@ Deno.test("unchanged content makes no new backup, prints the newest one's path, 
   assert.equal(second.stdout, first.stdout);
   assert.match(second.stderr, /unchanged/);
   assert.equal((await visibleFiles(`${dir.path}/b`)).length, 1);
-  const forced = await tinybackup([...args, "--force"]);
+  // --force makes a fresh copy; the older copy of the same version then goes, as keep counts versions.
+  const forced = await tinybackup([...args, "--force", "--json"]);
   assert.equal(forced.code, 0, forced.stderr);
-  assert.notEqual(forced.stdout, first.stdout);
-  assert.equal((await visibleFiles(`${dir.path}/b`)).length, 2);
+  const made = JSON.parse(forced.stdout);
+  assert.notEqual(made.path, first.stdout.trim());
+  assert.deepEqual(made.removed, [first.stdout.trim()]);
+  assert.deepEqual(await visibleFiles(`${dir.path}/b`), [made.path.split("/").pop()]);
 });
 
 Deno.test("runs within the same second never collide", async () => {
@@ -209,7 +212,8 @@ Deno.test("metadata is hidden and private; a created destination is 0700", async
 
 Deno.test("a backup is never more readable than its source, and never executable", async () => {
   await using dir = await tempDir();
-  for (const [mode, expected] of [[0o640, 0o640], [0o755, 0o644], [0o600, 0o600], [0o604, 0o604]]) {
+  // Read-only too: nobody, not even a group that may read the source, can change a backup.
+  for (const [mode, expected] of [[0o640, 0o440], [0o755, 0o444], [0o600, 0o400], [0o604, 0o404]]) {
     const file = `${dir.path}/f${mode.toString(8)}`;
     await Deno.writeFile(file, textBytes(5));
     await Deno.chmod(file, mode);
@@ -330,9 +334,8 @@ Deno.test("names with spaces, quotes, $(...), backticks, unicode and a leading d
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.stdout.startsWith(`${dest}/${name}.`), r.stdout);
   assert.ok(sameBytes(await run("gunzip", ["-c", r.stdout.trim()]), content));
-  const relative = await tinybackup(["--file", `./${name}`, "--dest", dest, "--force"], {
-    cwd: dir.path,
-  });
+  await Deno.writeFile(`${dir.path}/${name}`, textBytes(101));
+  const relative = await tinybackup(["--file", `./${name}`, "--dest", dest], { cwd: dir.path });
   assert.equal(relative.code, 0, relative.stderr);
   const listed = JSON.parse((await tinybackup(["list", "--dest", dest, "--json"])).stdout);
   assert.equal(listed.length, 2);
@@ -394,11 +397,10 @@ Deno.test("many runs at once into one destination all succeed, and every printed
   assert.equal(verify.stdout.trim().split("\n").length, 24);
 });
 
-Deno.test("a slow run is not rotated away by a later run that finished first", async () => {
+Deno.test("a run that overlaps a slow run of its series waits for it, then rotates as the later run", async () => {
   await using dir = await tempDir();
   const dest = `${dir.path}/b`;
   await tinybackup(["--stdin", "--name", "x", "--dest", dest], { stdin: "first\n" });
-  // The slow run starts first, so its backup is older, but finishes last.
   const slow = new Deno.Command("sh", {
     args: [
       "-c",
@@ -410,17 +412,23 @@ Deno.test("a slow run is not rotated away by a later run that finished first", a
     stderr: "piped",
   }).output();
   await new Promise((wake) => setTimeout(wake, 500));
-  const fast = await tinybackup(["--stdin", "--name", "x", "--dest", dest, "--keep", "1"], {
-    stdin: "fast\n",
-  });
+  const started = performance.now();
+  const fast = await tinybackup(
+    ["--stdin", "--name", "x", "--dest", dest, "--keep", "1", "--json"],
+    {
+      stdin: "fast\n",
+    },
+  );
   assert.equal(fast.code, 0, fast.stderr);
   const slowResult = await slow;
   const slowPath = new TextDecoder().decode(slowResult.stdout).trim();
   assert.equal(slowResult.code, 0, new TextDecoder().decode(slowResult.stderr));
-  assert.ok(Deno.statSync(slowPath).isFile, "the slow run's printed backup exists");
-  assert.ok(
-    sameBytes(await run("gunzip", ["-c", slowPath]), new TextEncoder().encode("slow\nmore\n")),
-  );
+  // The fast run waited for the slow one's lock, so its backup is the newer one.
+  assert.ok(performance.now() - started > 1000, "the second run waited");
+  const made = JSON.parse(fast.stdout);
+  assert.deepEqual(made.removed, [slowPath]);
+  assert.deepEqual(await visibleFiles(dest), [made.path.split("/").pop()]);
+  assert.ok(sameBytes(await run("gunzip", ["-c", made.path]), new TextEncoder().encode("fast\n")));
 });
 
 Deno.test("empty input on --stdin is refused, since it usually means the command before it failed", async () => {

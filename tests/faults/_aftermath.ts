@@ -12,6 +12,7 @@ import { run, tinybackup, visibleFiles } from "../cli/_cli.ts";
 export interface Listed {
   path: string;
   name: string;
+  generation: number;
   time: string;
   size: number;
   storedSize: number;
@@ -73,7 +74,7 @@ export async function orphanedMetadata(dest: string): Promise<string[]> {
   const visible = new Set(await visibleFiles(dest));
   const orphans: string[] = [];
   for await (const entry of Deno.readDir(`${dest}/.tinybackup`)) {
-    if (entry.name === "tmp" && entry.isDirectory) continue;
+    if ((entry.name === "tmp" || entry.name === "locks") && entry.isDirectory) continue;
     const file = entry.name.endsWith(".json") ? entry.name.slice(0, -".json".length) : undefined;
     if (!entry.isFile || file === undefined || !visible.has(file)) orphans.push(entry.name);
   }

@@ -10,7 +10,7 @@
  * the change is made, and the backup resumed: the timing is then certain.
  */
 import assert from "node:assert/strict";
-import { run, sameBytes, tempDir, tinybackup, visibleFiles } from "../cli/_cli.ts";
+import { type Run, run, sameBytes, tempDir, tinybackup, visibleFiles } from "../cli/_cli.ts";
 import {
   assertCleanFailure,
   decompressed,
@@ -82,7 +82,7 @@ async function assertNothingRecorded(dest: string): Promise<void> {
   assert.deepEqual(await visibleFiles(dest), []);
   const hidden = [];
   for await (const entry of Deno.readDir(`${dest}/.tinybackup`)) hidden.push(entry.name);
-  assert.deepEqual(hidden, ["tmp"]);
+  assert.deepEqual(hidden.sort(), ["locks", "tmp"]);
   assert.deepEqual([...Deno.readDirSync(`${dest}/.tinybackup/tmp`)], []);
 }
 
@@ -92,9 +92,16 @@ async function assertNothingRecorded(dest: string): Promise<void> {
  * that it ended before the stop took hold is let finish, and the backup
  * started again into a fresh destination, three times at most.
  */
-async function startStoppedMidRead(file: string, size: number, dest: string, args: string[]) {
+async function startStoppedMidRead(
+  file: string,
+  size: number,
+  dest: string,
+  args: string[],
+  before: (dest: string) => Promise<void> = () => Promise.resolve(),
+) {
   for (let attempt = 1;; attempt++) {
     const to = attempt === 1 ? dest : `${dest}.${attempt}`;
+    await before(to);
     const staging = watchStaging(to);
     const backup = startTinybackup(["--file", file, "--dest", to, ...args]);
     const stopped = await stopAfterReading(backup.pid, file, 8 * MiB);
@@ -308,20 +315,126 @@ Deno.test("faults: a file appended to mid-read is read again, and the backup hol
   );
 });
 
-Deno.test("faults: a file replaced by rename mid-read (the open handle keeps the old inode) is read again from the new file", async () => {
+/**
+ * Backs up `file` (`size` bytes of it, written fresh) into a destination
+ * that already holds a good backup of the same file (made from `earlier`),
+ * with --keep 1; stops the backup mid-read, lets `swap` put something else
+ * at the path, and resumes it. Returns the run, the destination, and the
+ * earlier backup's path.
+ */
+async function swapMidRead(
+  dir: string,
+  swap: (file: string) => Promise<void>,
+  size = 32 * MiB,
+): Promise<{ r: Run; dest: string; earlier: string; reads: number }> {
+  const file = `${dir}/data.bin`;
+  let earlier = "";
+  const makeEarlier = async (dest: string) => {
+    await Deno.writeTextFile(file, "the good earlier version\n");
+    const r = await tinybackup(["--file", file, "--dest", dest]);
+    assert.equal(r.code, 0, r.stderr);
+    earlier = r.stdout.trim();
+    await Deno.writeFile(file, randomBytes(size));
+  };
+  const stopped = await startStoppedMidRead(file, size, `${dir}/b`, ["--keep", "1"], makeEarlier);
+  const { backup, staging } = stopped;
+  try {
+    try {
+      await swap(file);
+    } finally {
+      resume(backup);
+    }
+    return { r: await backup.result, dest: stopped.dest, earlier, reads: staging.reads().length };
+  } finally {
+    resume(backup);
+    await backup.result;
+    await staging.stop();
+  }
+}
+
+/** Asserts the run failed cleanly, and the destination holds the earlier backup and nothing more. */
+async function assertOnlyEarlier(
+  { r, dest, earlier }: { r: Run; dest: string; earlier: string },
+  message: RegExp,
+): Promise<void> {
+  assertCleanFailure(r);
+  assert.match(r.stderr, message);
+  assert.deepEqual(await visibleFiles(dest), [earlier.split("/").pop()]);
+  assert.equal(
+    new TextDecoder().decode(await run("gunzip", ["-c", earlier])),
+    "the good earlier version\n",
+  );
+  assert.deepEqual([...Deno.readDirSync(`${dest}/.tinybackup/tmp`)], [], "nothing left staged");
+}
+
+Deno.test("faults: a file replaced by rename mid-read (the open handle keeps the old inode) fails the run: the retry never reads another file", async () => {
   await using dir = await tempDir();
   // Same size and mtime as the file it replaces: only the inode (and ctime) tell.
-  const replacement = randomBytes(32 * MiB);
-  const { result, reads } = await changeMidRead(dir.path, "gzip", async (file) => {
-    await Deno.writeFile(`${file}.new`, replacement);
+  const swapped = await swapMidRead(dir.path, async (file) => {
+    await Deno.writeFile(`${file}.new`, randomBytes(32 * MiB));
     await run("touch", ["-r", file, `${file}.new`]);
     await run("mv", [`${file}.new`, file]);
-  }, 32 * MiB);
-  assert.equal(reads, 2, "the read of the old inode was not kept");
-  await assertCleanBackupOf(result, replacement, dir.path);
+  });
+  await assertOnlyEarlier(swapped, /data\.bin was replaced by another file while it was backed up/);
   console.log(
-    `faults/changing: replaced by rename mid-read (gzip): ${reads} reads, backup holds the new file`,
+    `faults/changing: replaced by rename mid-read: ${swapped.reads} read(s), the new file never read; exit 1, the earlier backup kept`,
   );
+});
+
+Deno.test("faults: a file replaced by a FIFO mid-read fails the run: no empty backup rotates the good one away", async () => {
+  await using dir = await tempDir();
+  let writer: Deno.ChildProcess | undefined;
+  const swapped = await swapMidRead(dir.path, async (file) => {
+    await Deno.remove(file);
+    await run("mkfifo", [file]);
+    // A writer that writes nothing: a reader that opened the FIFO would read 0 bytes.
+    writer = new Deno.Command("timeout", { args: ["20", "sh", "-c", ': > "$1"', "sh", file] })
+      .spawn();
+  });
+  try {
+    await assertOnlyEarlier(swapped, /data\.bin was replaced by a FIFO while it was backed up/);
+  } finally {
+    try {
+      writer?.kill("SIGKILL");
+    } catch {
+      // It ended already.
+    }
+    await writer?.status;
+  }
+  console.log(
+    "faults/changing: replaced by a FIFO mid-read: exit 1, no 0-byte backup, the earlier backup kept",
+  );
+});
+
+Deno.test("faults: a file replaced by a symbolic link to another file mid-read fails the run", async () => {
+  await using dir = await tempDir();
+  const secret = `${dir.path}/secret`;
+  await Deno.writeTextFile(secret, "not meant for this backup\n");
+  const swapped = await swapMidRead(dir.path, async (file) => {
+    await Deno.remove(file);
+    await Deno.symlink(secret, file);
+  });
+  await assertOnlyEarlier(swapped, /data\.bin was replaced by another file while it was backed up/);
+});
+
+Deno.test("faults: a file emptied mid-read fails the run unless --allow-empty: an empty read never rotates away a good backup", async () => {
+  await using dir = await tempDir();
+  const swapped = await swapMidRead(dir.path, (file) => Deno.truncate(file, 0));
+  await assertOnlyEarlier(
+    swapped,
+    /data\.bin held 33554432 bytes when the run began, but was empty when read; no backup was made\n.*hint: pass --allow-empty/,
+  );
+  // Asked for, the empty backup is made (the file is empty now from the start, so no flag is needed).
+  const r = await tinybackup([
+    "--file",
+    `${dir.path}/data.bin`,
+    "--dest",
+    swapped.dest,
+    "--keep",
+    "1",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await run("gunzip", ["-c", r.stdout.trim()])).length, 0);
 });
 
 Deno.test("faults: a writer that stops after the first try: the retry succeeds with the final content", async () => {

@@ -17,7 +17,9 @@ import {
   readMetadata,
   sha256Hex,
   sleep,
+  type Started,
   startTinybackup,
+  stopAfterReading,
 } from "./_races.ts";
 
 const HAS_ZSTD = await hasProgram("zstd");
@@ -163,16 +165,18 @@ Deno.test("faults: 3 waves of 16 runs at once into one destination (3 series, --
   const afterQuiet = await checkDestination(dest);
   assert.deepEqual(
     afterQuiet,
-    { "a.db": 3, "b.sql": 3, "c.bin": 3 },
+    // a.db and c.bin never change: --force makes fresh copies of their one version, and keep
+    // counts versions, so one copy stays; each run of b.sql brings a version of its own.
+    { "a.db": 1, "b.sql": 3, "c.bin": 1 },
     "keep 3 holds in each series",
   );
   const listed = JSON.parse((await tinybackup(["list", "--dest", dest, "--json"])).stdout);
-  assert.equal(listed.length, 9);
+  assert.equal(listed.length, 5);
 
   console.log(
     `faults/concurrency: ${WAVES} waves of 16 concurrent runs (3 series, gzip/zstd/none, --force, keep 3), ${totals.runs} runs: ${totals.ok} ok, ${totals.cleanFailures} failed cleanly, 0 names given twice, ${totals.rotated} printed backups rotated by later runs, 0 corrupt; per series after each wave ${
       afterWaves.join(" ")
-    }; after one quiet run keep held (3/3/3)`,
+    }; after one quiet run keep held (1/3/1 versions)`,
   );
 });
 
@@ -261,6 +265,68 @@ Deno.test("faults: list, verify and prune while backups run never fail nor see a
 });
 
 const QUEUE = "c";
+/** Starts a backup of a fresh 64 MiB `file` into `dest` and stops it (SIGSTOP) mid-read, holding its series' lock. */
+async function startStoppedBackup(file: string, dest: string): Promise<Started> {
+  await Deno.writeFile(file, randomBytes(64 * MiB));
+  const started = startTinybackup(["--file", file, "--dest", dest]);
+  assert.ok(
+    await stopAfterReading(started.pid, file, 8 * MiB),
+    "the first run was not caught reading",
+  );
+  return started;
+}
+
+Deno.test("faults: a run of a series that another run holds waits, then exits 1 saying since when, writing nothing", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/app.db`;
+  const dest = `${dir.path}/b`;
+  const first = await startStoppedBackup(file, dest);
+  try {
+    const started = performance.now();
+    const second = await tinybackup(["--file", file, "--dest", dest, "--lock-wait", "2"]);
+    const waited = performance.now() - started;
+    assertCleanFailure(second);
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `^tinybackup: error: another run of 'app\\.db' to ${dest} has been running since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(pid ${first.pid}\\); this run made no backup\n`,
+      ),
+    );
+    assert.ok(waited >= 2000, `it waited ${waited} ms`);
+    // Another series in the same destination is not held up.
+    const other = await tinybackup([
+      "--stdin",
+      "--name",
+      "other",
+      "--dest",
+      dest,
+      "--lock-wait",
+      "0",
+    ], {
+      stdin: "other\n",
+    });
+    assert.equal(other.code, 0, other.stderr);
+  } finally {
+    first.child.kill("SIGCONT");
+  }
+  const r = await first.result;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await visibleFiles(dest)).filter((f) => f.startsWith("app.db.")).length, 1);
+  await checkDestination(dest);
+});
+
+Deno.test("faults: a run killed while it held its series' lock never blocks the next run", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/app.db`;
+  const dest = `${dir.path}/b`;
+  const killed = await startStoppedBackup(file, dest);
+  killed.child.kill("SIGKILL");
+  await killed.result;
+  const next = await tinybackup(["--file", file, "--dest", dest, "--lock-wait", "0"]);
+  assert.equal(next.code, 0, next.stderr);
+  await checkDestination(dest);
+});
+
 const AT_INSTALLED = await hasProgram("at");
 if (!AT_INSTALLED) {
   if (Deno.env.get("CI")) throw new Error("at(1) must be installed in CI");

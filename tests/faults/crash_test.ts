@@ -160,6 +160,8 @@ const KILL_POINTS: KillPoint[] = [
 interface Known {
   file: string;
   time: string;
+  generation: number;
+  sha256: string;
 }
 
 /** Writes `bytes` of log lines: compresses like a log file (about 6:1), not like zeros. */
@@ -198,7 +200,12 @@ class OldBackups {
   ) {
     this.known = Array.from({ length: OLD_BACKUPS }, (_, i) => {
       const time = new Date(Date.UTC(2001, 0, 1) + i * 60_000);
-      return { file: backupFileName(SERIES, time, 1, "gzip"), time: time.toISOString() };
+      return {
+        file: backupFileName(SERIES, time, 1, "gzip"),
+        time: time.toISOString(),
+        generation: metadata.generation,
+        sha256: metadata.sha256,
+      };
     });
   }
 
@@ -318,16 +325,32 @@ async function runAndKill(
   return { killed: signal === "SIGKILL", code, stderr: new TextDecoder().decode(stderr) };
 }
 
-/** The `count` newest of `backups`. */
+/**
+ * What rotation keeps of `backups`: the newest copy of each of the `count`
+ * newest versions (contents), newest by generation, then time.
+ */
 function newest(backups: readonly Known[], count: number): string[] {
-  return [...backups]
-    .sort((a, b) => a.time < b.time ? 1 : a.time > b.time ? -1 : a.file < b.file ? 1 : -1)
-    .slice(0, count)
-    .map((b) => b.file);
+  const sorted = [...backups].sort((a, b) =>
+    b.generation - a.generation || (a.time < b.time ? 1 : a.time > b.time ? -1 : 0) ||
+    (a.file < b.file ? 1 : -1)
+  );
+  const versions = new Set<string>();
+  const kept: string[] = [];
+  for (const b of sorted) {
+    if (versions.has(b.sha256) || versions.size === count) continue;
+    versions.add(b.sha256);
+    kept.push(b.file);
+  }
+  return kept;
 }
 
 const known = (listed: readonly Listed[]): Known[] =>
-  listed.map((b) => ({ file: basename(b.path), time: b.time }));
+  listed.map((b) => ({
+    file: basename(b.path),
+    time: b.time,
+    generation: b.generation,
+    sha256: b.sha256,
+  }));
 
 Deno.test("a backup killed at any moment loses nothing, and the next run clears what it left", async () => {
   await using dir = await tempDir();

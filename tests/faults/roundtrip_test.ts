@@ -231,6 +231,7 @@ Deno.test("faults/roundtrip: 500 random sources x every compression restore exac
         allowChanging: false,
         allowEmpty: true,
         retryDelays: [],
+        lockWaitSeconds: 0,
       });
       assert.equal(result.backup.metadata.sha256, digest, `source ${spec.index}, ${compression}`);
       made.push({ spec, compression, path: result.backup.path, sha256: digest, viaCli: false });
@@ -248,6 +249,9 @@ Deno.test("faults/roundtrip: 500 random sources x every compression restore exac
           "--compress",
           compression,
           "--force",
+          // Keep counts versions: --force would otherwise rotate the copy made above away.
+          "--keep",
+          "0",
         ]);
         assert.equal(r.code, 0, r.stderr);
         const path = r.stdout.trim();
