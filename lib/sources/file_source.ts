@@ -3,9 +3,9 @@
  * nothing about it changed. A read counts as consistent only if size, times
  * and identity are the same before and after it.
  */
-import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { readChunksReusing } from "../io/chunks.ts";
+import { isNameTooLong, kernelPath, tooLongForFileSystem } from "../io/kernel_path.ts";
 import type { SourceInfo } from "../backup/metadata.ts";
 import type { Source } from "./source.ts";
 
@@ -47,11 +47,13 @@ export class FileSource implements Source {
   }
 
   /**
-   * Checks that `path` is a readable regular file.
-   * @throws {UsageError} when it is missing, not a regular file, or unreadable
+   * Checks that `path` is a readable regular file, and knows it by the path
+   * the kernel means (see kernelPath).
+   * @throws {UsageError} when it is missing, not a regular file, unreadable,
+   *   or cannot be named exactly
    */
   static async open(path: string): Promise<FileSource> {
-    const absolute = resolve(path);
+    const absolute = await kernelPath(path);
     let stat: Deno.FileInfo;
     try {
       stat = await Deno.stat(absolute);
@@ -65,6 +67,7 @@ export class FileSource implements Source {
       if (error instanceof Deno.errors.FilesystemLoop) {
         throw new UsageError(`file is a loop of symbolic links: ${path}`);
       }
+      if (isNameTooLong(error)) throw tooLongForFileSystem(path);
       throw error;
     }
     if (stat.isDirectory) {
