@@ -95,6 +95,15 @@ export function tooLongForFileSystem(given: string): UsageError {
   );
 }
 
+/**
+ * The folder among /proc and /sys that `path` lies in, if any. Their files
+ * are made by the kernel as they are read: their size shows as 0 or 4096
+ * whatever they hold, and their content changes from one read to the next.
+ */
+export function kernelPseudoFolderOf(path: string): string | undefined {
+  return ["/proc", "/sys"].find((folder) => path === folder || path.startsWith(`${folder}/`));
+}
+
 const encoder = new TextEncoder();
 
 function byteLength(text: string): number {

@@ -3,9 +3,15 @@
  * nothing about it changed. A read counts as consistent only if size, times
  * and identity are the same before and after it.
  */
+import { basename } from "node:path";
 import { UsageError } from "../errors.ts";
 import { readChunksReusing } from "../io/chunks.ts";
-import { isNameTooLong, kernelPath, tooLongForFileSystem } from "../io/kernel_path.ts";
+import {
+  isNameTooLong,
+  kernelPath,
+  kernelPseudoFolderOf,
+  tooLongForFileSystem,
+} from "../io/kernel_path.ts";
 import type { SourceInfo } from "../backup/metadata.ts";
 import type { Source } from "./source.ts";
 
@@ -80,6 +86,14 @@ export class FileSource implements Source {
       throw new UsageError(
         `not a regular file: ${path}`,
         "for a device, pipe or socket, pipe its content in with --stdin --name NAME",
+      );
+    }
+    // Where it really is: a link to /proc/cpuinfo is read from /proc too.
+    const pseudoFolder = kernelPseudoFolderOf(await Deno.realPath(absolute));
+    if (pseudoFolder) {
+      throw new UsageError(
+        `cannot back up ${path}: files in ${pseudoFolder} are made by the kernel as they are read (the size shows as 0 or 4096, the content changes from read to read), so no read of one can be checked`,
+        `pipe it in instead: cat ${path} | tinybackup --stdin --name ${basename(path)} --dest DIR`,
       );
     }
     try {

@@ -1,7 +1,7 @@
 /**
  * Paths as the kernel means them: `..` after a link goes where `cat` and
  * `mkdir` go, names that are not UTF-8 are refused rather than turned into
- * another file's name, and the special folder /dev/shm.
+ * another file's name, and the special folders /dev/shm, /proc and /sys.
  */
 import assert from "node:assert/strict";
 import {
@@ -192,5 +192,33 @@ Deno.test({
     } finally {
       await run("rm", ["-rf", shm]);
     }
+  },
+});
+
+const PROC = await isFolder("/proc/self");
+
+Deno.test({
+  name: "files in /proc and /sys, or links to them, are refused as --file with a hint to pipe them",
+  ignore: !PROC,
+  async fn() {
+    await using dir = await tempDir();
+    await Deno.symlink("/proc/cpuinfo", `${dir.path}/cpu`);
+    for (const file of ["/proc/cpuinfo", "/proc/self/status", "/sys/kernel/uevent_seqnum", "cpu"]) {
+      const result = await tinybackup(["--file", file, "--dest", "bk"], { cwd: dir.path });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, "");
+      const [error, hint, ...rest] = result.stderr.trimEnd().split("\n");
+      assert.match(
+        error,
+        /^tinybackup: error: cannot back up .*: files in \/(proc|sys) are made by/,
+      );
+      assert.equal(
+        hint,
+        `tinybackup: hint: pipe it in instead: cat ${file} | ` +
+          `tinybackup --stdin --name ${file.split("/").pop()} --dest DIR`,
+      );
+      assert.deepEqual(rest, []);
+    }
+    assert.deepEqual(await visibleFiles(dir.path), ["cpu"], "no destination made");
   },
 });

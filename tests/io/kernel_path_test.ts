@@ -5,7 +5,7 @@
  * permission set does it ask the kernel.
  */
 import assert from "node:assert/strict";
-import { checkNameable, NAME_MAX } from "../../lib/io/kernel_path.ts";
+import { checkNameable, kernelPseudoFolderOf, NAME_MAX } from "../../lib/io/kernel_path.ts";
 import { UsageError } from "../../lib/errors.ts";
 
 Deno.test("checkNameable takes ordinary paths, unicode ones and names of exactly NAME_MAX bytes", () => {
@@ -46,4 +46,14 @@ Deno.test("checkNameable refuses a path that does not fit the system's limit wit
     () => checkNameable("p", path, 100),
     /path too long: p: this system takes paths of up to 99 bytes/,
   );
+});
+
+Deno.test("kernelPseudoFolderOf finds /proc and /sys, and nothing that merely looks like them", () => {
+  assert.equal(kernelPseudoFolderOf("/proc/cpuinfo"), "/proc");
+  assert.equal(kernelPseudoFolderOf("/proc/1234/status"), "/proc");
+  assert.equal(kernelPseudoFolderOf("/sys/kernel/uevent_seqnum"), "/sys");
+  assert.equal(kernelPseudoFolderOf("/proc"), "/proc");
+  assert.equal(kernelPseudoFolderOf("/processes/notes.db"), undefined);
+  assert.equal(kernelPseudoFolderOf("/home/me/proc/notes.db"), undefined);
+  assert.equal(kernelPseudoFolderOf("/dev/shm/notes.db"), undefined);
 });
