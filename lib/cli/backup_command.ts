@@ -14,7 +14,6 @@ import { helpFor } from "./help.ts";
 import { jobJson } from "./jobs_command.ts";
 import { scheduleJob } from "./schedule_job.ts";
 import type { QueuedJob } from "../schedule/queue.ts";
-import { resolve } from "node:path";
 import { Messages, printJson, printResult } from "./output.ts";
 import { progressFor } from "./progress.ts";
 
@@ -31,7 +30,8 @@ export async function backupCommand(argv: string[]): Promise<void> {
     await seriesBackups(store, args.name, source);
     queued = await scheduleJob({
       name: args.name,
-      file: resolve(args.file!),
+      // Only a file can be scheduled: this is its path as the kernel resolves it.
+      file: (source as FileSource).path,
       dest: store.location,
       keep: args.keep,
       compression: args.compression,

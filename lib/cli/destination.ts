@@ -1,20 +1,38 @@
 /** The --dest folder, and which of its backups a command is about. */
-import { resolve } from "node:path";
 import type { Backup } from "../backup/catalog.ts";
 import { METADATA_DIR } from "../backup/metadata.ts";
 import { UsageError } from "../errors.ts";
+import {
+  isNameTooLong,
+  kernelPath,
+  NAME_MAX,
+  PATH_MAX,
+  tooLongForFileSystem,
+} from "../io/kernel_path.ts";
 import { LocalStore } from "../stores/local_store.ts";
 import type { SeriesArgs } from "./args.ts";
 
 /** Where a local destination keeps files that are not yet published. */
 const STAGING_FOLDER = `${METADATA_DIR}/tmp`;
 
+/** The longest path the store makes inside its folder, beyond the folder's own path. */
+const DEEPEST_INSIDE = `/${STAGING_FOLDER}/`.length + NAME_MAX;
+
 /**
  * The store for `dest`, which must be a folder; with `mustExist`, it must
  * already exist (a backup creates it, nothing else does).
  */
 export async function openDestination(dest: string, mustExist: boolean): Promise<LocalStore> {
-  const path = resolve(dest);
+  const path = await kernelPath(dest);
+  // Refused now, not once the folders are made and the first file in them is too long.
+  if (new TextEncoder().encode(path).length + DEEPEST_INSIDE >= PATH_MAX) {
+    throw new UsageError(
+      `destination path too long: ${dest}: the files tinybackup keeps in it would pass this system's limit of ${
+        PATH_MAX - 1
+      } bytes a path`,
+      "choose a shorter path",
+    );
+  }
   let info: Deno.FileInfo | undefined;
   try {
     info = await Deno.stat(path);
@@ -25,6 +43,7 @@ export async function openDestination(dest: string, mustExist: boolean): Promise
     if (error instanceof Deno.errors.FilesystemLoop) {
       throw new UsageError(`destination is a loop of symbolic links: ${dest}`);
     }
+    if (isNameTooLong(error)) throw tooLongForFileSystem(dest);
     // ENOTDIR: a part of the path is a file, so the folder cannot exist.
     if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
       throw error;
@@ -38,8 +57,9 @@ export async function openDestination(dest: string, mustExist: boolean): Promise
 }
 
 /** The backups a list, verify or prune is about: one series, one file's, or all. */
-export function selectBackups(backups: Backup[], args: SeriesArgs): Backup[] {
-  const path = args.file === undefined ? undefined : resolve(args.file);
+export async function selectBackups(backups: Backup[], args: SeriesArgs): Promise<Backup[]> {
+  // The same path a backup of that file records (see FileSource.open).
+  const path = args.file === undefined ? undefined : await kernelPath(args.file);
   return backups.filter((b) => {
     if (args.name !== undefined && b.metadata.name !== args.name) return false;
     const source = b.metadata.source;

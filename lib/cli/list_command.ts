@@ -11,7 +11,7 @@ export async function listCommand(argv: string[]): Promise<void> {
   if (args.help) return printResult(helpFor("list"));
   const store = await openDestination(args.dest, true);
   const catalog = await readCatalog(store);
-  const backups = selectBackups(catalog.backups, args);
+  const backups = await selectBackups(catalog.backups, args);
   if (args.json) {
     printJson(backups.map(backupJson));
   } else {

@@ -12,7 +12,7 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const args = parsePruneArgs(argv);
   if (args.help) return printResult(helpFor("prune"));
   const store = await openDestination(args.dest, true);
-  const selected = selectBackups((await readCatalog(store)).backups, args);
+  const selected = await selectBackups((await readCatalog(store)).backups, args);
   // With --file alone, each series made from that file keeps its own N.
   const names = [...new Set(selected.map((b) => b.metadata.name))];
   const doomed = names.flatMap((name) =>

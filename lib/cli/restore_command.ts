@@ -1,7 +1,8 @@
 /** `tinybackup restore BACKUP`: put a backup's content back, checked. */
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname } from "node:path";
 import { findBackup, restoreToFile, restoreToStdout } from "../backup/restore.ts";
 import { UsageError } from "../errors.ts";
+import { kernelPath } from "../io/kernel_path.ts";
 import { parseRestoreArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
 import { helpFor } from "./help.ts";
@@ -10,7 +11,7 @@ import { printResult } from "./output.ts";
 export async function restoreCommand(argv: string[]): Promise<void> {
   const args = parseRestoreArgs(argv);
   if (args.help) return printResult(helpFor("restore"));
-  const path = resolve(args.backup);
+  const path = await kernelPath(args.backup);
   // A backup this user cannot read is neither missing nor damaged: say which it is.
   const unreadable = (error: unknown) => {
     if (error instanceof Deno.errors.PermissionDenied) {
@@ -35,5 +36,6 @@ export async function restoreCommand(argv: string[]): Promise<void> {
     }
     return await restoreToStdout(store, backup);
   }
-  printResult(await restoreToFile(store, backup, args.to ?? Deno.cwd(), args.force));
+  const target = await kernelPath(args.to ?? ".");
+  printResult(await restoreToFile(store, backup, target, args.force));
 }

@@ -1,6 +1,6 @@
 /** `tinybackup unschedule ID... | --file F --dest D | --all`: remove scheduled jobs. */
-import { resolve } from "node:path";
 import { RunError } from "../errors.ts";
+import { kernelPath } from "../io/kernel_path.ts";
 import { removeJob } from "../schedule/at.ts";
 import { markCancelled } from "../schedule/cancellation.ts";
 import { findJobs } from "../schedule/queue.ts";
@@ -45,9 +45,10 @@ export async function unscheduleCommand(argv: string[]): Promise<void> {
 
 /** The ids of the jobs that --all or --file/--dest select. */
 async function selectedIds(args: UnscheduleArgs): Promise<string[]> {
+  if (args.all) return (await findJobs()).map((q) => q.job.id);
+  // Resolved as a backup resolves them, to match its job; bad ones fail before at is asked.
+  const [file, dest] = [await kernelPath(args.file!), await kernelPath(args.dest!)];
   const queued = await findJobs();
-  if (args.all) return queued.map((q) => q.job.id);
-  const [file, dest] = [resolve(args.file!), resolve(args.dest!)];
   const ids = queued.filter((q) => q.job.file === file && q.job.dest === dest).map((q) => q.job.id);
   if (ids.length === 0) {
     throw new RunError(`no job backs up ${file} to ${dest}`, "see 'tinybackup jobs'");

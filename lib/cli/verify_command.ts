@@ -22,7 +22,7 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const store = await openDestination(args.dest, true);
   const catalog = await readCatalog(store);
   const verdicts: Verdict[] = [];
-  for (const backup of selectBackups(catalog.backups, args)) {
+  for (const backup of await selectBackups(catalog.backups, args)) {
     const problem = await checkBackup(store, backup);
     // Removed by a concurrent rotation or prune since the catalog was read: no longer a backup.
     if (problem && !(await store.exists(backup.metadata.file))) continue;

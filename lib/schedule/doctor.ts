@@ -108,9 +108,9 @@ async function linuxDaemonRunning(): Promise<boolean> {
 }
 
 /**
- * Whether process `pid` exists, by `kill -0`. Deno reads /proc only with
- * every permission, so it asks kill. A process of another user (atd runs as
- * root) answers "not permitted", which still means it exists.
+ * Whether process `pid` exists, by `kill -0`. A process of another user (atd
+ * runs as root) answers "not permitted", which still means it exists; /proc
+ * mounted with hidepid would hide it altogether.
  */
 async function processExists(pid: number): Promise<boolean> {
   try {

@@ -6,9 +6,15 @@
  * link elsewhere fails the run instead of being backed up in its place.
  */
 import fs from "node:fs";
-import { resolve } from "node:path";
+import { basename } from "node:path";
 import { RunError, UsageError } from "../errors.ts";
 import { readChunksReusing } from "../io/chunks.ts";
+import {
+  isNameTooLong,
+  kernelPath,
+  kernelPseudoFolderOf,
+  tooLongForFileSystem,
+} from "../io/kernel_path.ts";
 import type { SourceInfo } from "../backup/metadata.ts";
 import type { Ownership } from "../backup/permissions.ts";
 import type { OpenFile } from "../stores/store.ts";
@@ -57,11 +63,13 @@ export class FileSource implements Source {
   }
 
   /**
-   * Checks that `path` is a readable regular file.
-   * @throws {UsageError} when it is missing, not a regular file, or unreadable
+   * Checks that `path` is a readable regular file, and knows it by the path
+   * the kernel means (see kernelPath).
+   * @throws {UsageError} when it is missing, not a regular file, unreadable,
+   *   or cannot be named exactly
    */
   static async open(path: string): Promise<FileSource> {
-    const absolute = resolve(path);
+    const absolute = await kernelPath(path);
     let stat: Deno.FileInfo;
     try {
       stat = await Deno.stat(absolute);
@@ -75,6 +83,7 @@ export class FileSource implements Source {
       if (error instanceof Deno.errors.FilesystemLoop) {
         throw new UsageError(`file is a loop of symbolic links: ${path}`);
       }
+      if (isNameTooLong(error)) throw tooLongForFileSystem(path);
       throw error;
     }
     if (stat.isDirectory) {
@@ -87,6 +96,14 @@ export class FileSource implements Source {
       throw new UsageError(
         `not a regular file: ${path}`,
         "for a device, pipe or socket, pipe its content in with --stdin --name NAME",
+      );
+    }
+    // Where it really is: a link to /proc/cpuinfo is read from /proc too.
+    const pseudoFolder = kernelPseudoFolderOf(await Deno.realPath(absolute));
+    if (pseudoFolder) {
+      throw new UsageError(
+        `cannot back up ${path}: files in ${pseudoFolder} are made by the kernel as they are read (the size shows as 0 or 4096, the content changes from read to read), so no read of one can be checked`,
+        `pipe it in instead: cat ${path} | tinybackup --stdin --name ${basename(path)} --dest DIR`,
       );
     }
     try {

@@ -109,7 +109,8 @@ export async function hasProgram(program: string): Promise<boolean> {
 
 /** A fresh temporary folder, removed when the test is done (`await using`). */
 export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "tinybackup-test-" });
+  // Its real path, as tinybackup prints paths: macOS keeps temporary folders behind a link (/var).
+  const path = await Deno.realPath(await Deno.makeTempDir({ prefix: "tinybackup-test-" }));
   return {
     path,
     [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),

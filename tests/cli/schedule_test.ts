@@ -296,6 +296,23 @@ test("unschedule removes jobs by id, by file and destination, or all; unknown id
   assert.deepEqual(await queued(), []);
 });
 
+test("a job holds the paths the kernel means, and unschedule finds it by the same words", async () => {
+  await using t = await setUp();
+  await Deno.mkdir(`${t.dir}/real/sub`, { recursive: true });
+  await Deno.symlink(`${t.dir}/real/sub`, `${t.dir}/data`);
+  await Deno.writeFile(`${t.dir}/real/config.yml`, textBytes(10));
+  const paths = ["--file", `${t.dir}/data/../config.yml`, "--dest", `${t.dir}/data/../bk`];
+  const scheduled = await t.cli([...paths, "--every", "1h", "--schedule-only"]);
+  assert.equal(scheduled.code, 0, scheduled.stderr);
+  const [job] = await t.jobs();
+  assert.equal(job.file, `${t.dir}/real/config.yml`);
+  assert.equal(job.dest, `${t.dir}/real/bk`);
+  const removed = await t.cli(["unschedule", ...paths]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(removed.stdout, `${job.id}\n`);
+  assert.deepEqual(await queued(), []);
+});
+
 test("a run that starts while it is being unscheduled does not queue itself again", async () => {
   await using t = await setUp();
   await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));

@@ -41,6 +41,9 @@ interface Case {
   path?: string;
 }
 
+/** A name over the 255 bytes file systems take. */
+const LONG = "n".repeat(300);
+
 const CASES: Case[] = [
   { name: "no arguments", args: [], error: /nothing to do/ },
   {
@@ -177,6 +180,51 @@ const CASES: Case[] = [
     unprivileged: true,
   },
   {
+    name: "a --file whose name holds U+FFFD, which is how Deno shows bytes that are not UTF-8",
+    args: ["--file", "@/x\uFFFD.db", "--dest", "@/dest"],
+    error: /cannot use .*x\uFFFD\.db: the path is not valid UTF-8/,
+  },
+  {
+    name: "a --file name over 255 bytes",
+    args: ["--file", `@/${LONG}`, "--dest", "@/dest", "--name", "x"],
+    error: /name too long: .*: a name in it is 300 bytes/,
+  },
+  {
+    name: "a --dest name over 255 bytes",
+    args: ["--file", "@/notes.db", "--dest", `@/${LONG}`],
+    error: /name too long: .*: a name in it is 300 bytes/,
+  },
+  {
+    name: "a --dest inside a name over 255 bytes",
+    args: ["--file", "@/notes.db", "--dest", `@/folder/${LONG}/sub`],
+    error: /name too long: .*: a name in it is 300 bytes/,
+  },
+  {
+    name: "a --dest longer than the system takes a path",
+    args: ["--file", "@/notes.db", "--dest", `@/${`${"d".repeat(200)}/`.repeat(21)}`],
+    error: /path too long: .*: this system takes paths of up to \d+ bytes/,
+  },
+  {
+    name: "a --dest too long for the files a backup keeps in it",
+    args: ["--file", "@/notes.db", "--dest", `@/${`${"d".repeat(200)}/`.repeat(19)}`],
+    error: /destination path too long: .*: the files tinybackup keeps in it would pass/,
+  },
+  {
+    name: "list --file with a name over 255 bytes",
+    args: ["list", "--dest", "@/folder", "--file", `@/${LONG}`],
+    error: /name too long: .*: a name in it is 300 bytes/,
+  },
+  {
+    name: "restore of a name over 255 bytes",
+    args: ["restore", `@/${LONG}.20260101T000000Z.gz`, "--to", "@/out"],
+    error: /name too long: .*: a name in it is 320 bytes/,
+  },
+  {
+    name: "unschedule --file with a name over 255 bytes",
+    args: ["unschedule", "--file", `@/${LONG}`, "--dest", "@/dest"],
+    error: /name too long: .*: a name in it is 300 bytes/,
+  },
+  {
     name: "restore of a file that is not a backup",
     args: ["restore", "@/notes.db", "--to", "@/out"],
     error: /not a tinybackup backup/,
@@ -267,6 +315,7 @@ async function queued(): Promise<string> {
 /** The folder every case runs against: a file, a folder, an unreadable file, an unwritable folder. */
 async function setUp(root: string): Promise<void> {
   await Deno.writeFile(`${root}/notes.db`, textBytes(10));
+  await Deno.writeFile(`${root}/x\uFFFD.db`, textBytes(10));
   await Deno.mkdir(`${root}/folder`);
   await Deno.writeFile(`${root}/secret`, textBytes(1));
   await Deno.chmod(`${root}/secret`, 0o000);
