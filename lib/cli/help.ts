@@ -20,7 +20,8 @@ Usage:
   tinybackup COMMAND --help | tinybackup --version
 
 Backup options:
-  --keep N          keep the N newest backups of this series (default ${DEFAULT_KEEP}; 0 keeps all)
+  --keep N          keep the N newest versions of this series (default ${DEFAULT_KEEP};
+                    0 keeps all); spare copies of a kept version go
   --compress KIND   gzip, zstd or none (default gzip)
   --name NAME       series name (default: the file's base name)
   --force           back up even when the content equals the newest backup
@@ -56,7 +57,7 @@ const TEXTS: Record<CommandName, string> = {
 Lists the backups in DIR, newest first: time, original size, compression, path.
   --file PATH   only the backups of this file
   --name NAME   only the series NAME
-  --json        a JSON array with path, name, time, size, storedSize, sha256,
+  --json        a JSON array with path, name, generation, time, size, storedSize, sha256,
                 compression, source and changedWhileRead for each backup
 `,
   restore: `Usage: tinybackup restore BACKUP [--to PATH | --to -] [--force]
@@ -109,8 +110,9 @@ Runs one scheduled job. at(1) jobs call this; there is no need to call it by han
 `,
   prune: `Usage: tinybackup prune --dest DIR (--file PATH | --name NAME) --keep N [--dry-run]
 
-Removes all but the N newest backups of one series (0 keeps all) and prints
-the path of each removed backup.
+Keeps the newest backup of each of the N newest versions (contents) of one
+series (0 keeps all), removes the rest, and prints the path of each removed
+backup.
   --dry-run   print what would be removed; remove nothing
   --json      a JSON array of the removed backups
 `,
