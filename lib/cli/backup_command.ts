@@ -15,12 +15,12 @@ import { jobJson } from "./jobs_command.ts";
 import { scheduleJob } from "./schedule_job.ts";
 import type { QueuedJob } from "../schedule/queue.ts";
 import { resolve } from "node:path";
-import { Messages, printJson, printResult } from "./output.ts";
+import { Messages, printHelp, printJson, printPath, printResult } from "./output.ts";
 import { progressFor } from "./progress.ts";
 
 export async function backupCommand(argv: string[]): Promise<void> {
   const args = parseBackupArgs(argv);
-  if (args.help) return printResult(helpFor("backup"));
+  if (args.help) return printHelp(helpFor("backup"));
   const messages = new Messages(args.quiet, args.verbose);
   const source = await openSource(args);
   const store = await openDestination(args.dest, false);
@@ -82,7 +82,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
       ...(queued ? { job: jobJson(queued) } : {}),
     });
   } else {
-    printResult(backup.path);
+    printPath(backup.path);
   }
 }
 
@@ -117,6 +117,6 @@ async function dryRun(args: BackupArgs, source: Source, store: Store, messages: 
   if (args.json) {
     printJson({ dryRun: true, path, removed });
   } else {
-    printResult(path);
+    printPath(path);
   }
 }

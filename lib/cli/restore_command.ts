@@ -5,11 +5,11 @@ import { UsageError } from "../errors.ts";
 import { parseRestoreArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
 import { helpFor } from "./help.ts";
-import { printResult } from "./output.ts";
+import { printHelp, printPath } from "./output.ts";
 
 export async function restoreCommand(argv: string[]): Promise<void> {
   const args = parseRestoreArgs(argv);
-  if (args.help) return printResult(helpFor("restore"));
+  if (args.help) return printHelp(helpFor("restore"));
   const path = resolve(args.backup);
   // A backup this user cannot read is neither missing nor damaged: say which it is.
   const unreadable = (error: unknown) => {
@@ -35,5 +35,5 @@ export async function restoreCommand(argv: string[]): Promise<void> {
     }
     return await restoreToStdout(store, backup);
   }
-  printResult(await restoreToFile(store, backup, args.to ?? Deno.cwd(), args.force));
+  printPath(await restoreToFile(store, backup, args.to ?? Deno.cwd(), args.force));
 }

@@ -15,15 +15,15 @@ import { appendRun, type RunRecord } from "../schedule/run_log.ts";
 import { markRunning } from "../schedule/running.ts";
 import { FileSource } from "../sources/file_source.ts";
 import { openDestination } from "./destination.ts";
+import { Messages } from "./output.ts";
 
 export async function runJobCommand(argv: string[]): Promise<void> {
   const job = jobFrom(argv);
   const now = new Date();
+  const messages = new Messages();
   const log = async (record: Omit<RunRecord, "time" | "id">) => {
     await appendRun({ time: now.toISOString(), id: job.id, ...record }).catch((error) =>
-      console.error(
-        `tinybackup: warning: job ${job.id}: cannot write the run log: ${error.message}`,
-      )
+      messages.warning(`job ${job.id}: cannot write the run log: ${error.message}`)
     );
   };
   await using _running = await markRunning(job.id).catch(() => undefined);
@@ -37,7 +37,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
       result: "stopped",
       message: `the source is gone, so the job stopped: ${job.file}`,
     });
-    console.error(`tinybackup: job ${job.id} stopped: the source is gone: ${job.file}`);
+    messages.note(`job ${job.id} stopped: the source is gone: ${job.file}`);
     return;
   }
 
