@@ -14,12 +14,12 @@ import { helpFor } from "./help.ts";
 import { jobJson } from "./jobs_command.ts";
 import { scheduleJob } from "./schedule_job.ts";
 import type { QueuedJob } from "../schedule/queue.ts";
-import { Messages, printJson, printResult } from "./output.ts";
+import { Messages, printHelp, printJson, printPath, printResult } from "./output.ts";
 import { progressFor } from "./progress.ts";
 
 export async function backupCommand(argv: string[]): Promise<void> {
   const args = parseBackupArgs(argv);
-  if (args.help) return printResult(helpFor("backup"));
+  if (args.help) return printHelp(helpFor("backup"));
   const messages = new Messages(args.quiet, args.verbose);
   const source = await openSource(args);
   const store = await openDestination(args.dest, false);
@@ -84,7 +84,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
       ...(queued ? { job: jobJson(queued) } : {}),
     });
   } else {
-    printResult(backup.path);
+    printPath(backup.path);
   }
 }
 
@@ -122,6 +122,6 @@ async function dryRun(args: BackupArgs, source: Source, store: Store, messages: 
   if (args.json) {
     printJson({ dryRun: true, path, removed });
   } else {
-    printResult(path);
+    printPath(path);
   }
 }

@@ -3,10 +3,10 @@ import { RunError } from "../errors.ts";
 import { runChecks } from "../schedule/doctor.ts";
 import { parseDoctorArgs } from "./args.ts";
 import { helpFor } from "./help.ts";
-import { printResult } from "./output.ts";
+import { printHelp, printResult } from "./output.ts";
 
 export async function doctorCommand(argv: string[]): Promise<void> {
-  if (parseDoctorArgs(argv).help) return printResult(helpFor("doctor"));
+  if (parseDoctorArgs(argv).help) return printHelp(helpFor("doctor"));
   const checks = await runChecks();
   for (const check of checks) {
     printResult(`${check.ok ? "ok     " : "problem"}  ${check.finding}`);

@@ -6,7 +6,7 @@ import { readRuns, type RunRecord } from "../schedule/run_log.ts";
 import { parseJobsArgs } from "./args.ts";
 import { localTime } from "./format.ts";
 import { helpFor } from "./help.ts";
-import { Messages, printJson, printResult } from "./output.ts";
+import { Messages, printHelp, printJson, printResult } from "./output.ts";
 
 /** A queued job as `jobs --json` (and `--json` when scheduling) describes it. */
 export function jobJson(queued: QueuedJob, lastRun?: RunRecord, problems: string[] = []) {
@@ -33,7 +33,7 @@ export function jobJson(queued: QueuedJob, lastRun?: RunRecord, problems: string
 
 export async function jobsCommand(argv: string[]): Promise<void> {
   const args = parseJobsArgs(argv);
-  if (args.help) return printResult(helpFor("jobs"));
+  if (args.help) return printHelp(helpFor("jobs"));
   const queued = await findJobs();
   const lastRuns = new Map<string, RunRecord>();
   for (const record of await readRuns()) lastRuns.set(record.id, record);

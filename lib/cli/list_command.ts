@@ -4,11 +4,11 @@ import { parseListArgs } from "./args.ts";
 import { openDestination, selectBackups } from "./destination.ts";
 import { backupJson, backupLine } from "./format.ts";
 import { helpFor } from "./help.ts";
-import { Messages, printJson, printResult } from "./output.ts";
+import { Messages, printHelp, printJson, printResult } from "./output.ts";
 
 export async function listCommand(argv: string[]): Promise<void> {
   const args = parseListArgs(argv);
-  if (args.help) return printResult(helpFor("list"));
+  if (args.help) return printHelp(helpFor("list"));
   const store = await openDestination(args.dest, true);
   const catalog = await readCatalog(store);
   const backups = await selectBackups(catalog.backups, args);

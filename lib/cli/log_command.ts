@@ -4,11 +4,11 @@ import { readRuns } from "../schedule/run_log.ts";
 import { parseLogArgs } from "./args.ts";
 import { localTime } from "./format.ts";
 import { helpFor } from "./help.ts";
-import { Messages, printJson, printResult } from "./output.ts";
+import { Messages, printHelp, printJson, printResult } from "./output.ts";
 
 export async function logCommand(argv: string[]): Promise<void> {
   const args = parseLogArgs(argv);
-  if (args.help) return printResult(helpFor("log"));
+  if (args.help) return printHelp(helpFor("log"));
   if (args.id !== undefined && !/^[0-9a-f]{8}$/.test(args.id)) {
     throw new UsageError(
       `'${args.id}' is not a job id`,

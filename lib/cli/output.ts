@@ -1,24 +1,40 @@
 /**
  * Everything tinybackup prints. Results go to stdout and nothing else does,
  * so scripts can capture them; messages go to stderr, prefixed, lowercase,
- * in the manner of age.
+ * in the manner of age. Names and messages may hold anything a file name can,
+ * so every human-readable line is escaped for the terminal here, once.
  */
 import type { RunError, UsageError } from "../errors.ts";
+import { escapeForTerminal, jsonForTerminal } from "./terminal_text.ts";
 
-/** Prints a result line to stdout. */
+/** Prints a result line to stdout, escaped: one line it is, whatever the names in it hold. */
 export function printResult(line: string): void {
-  console.log(line);
+  console.log(escapeForTerminal(line));
 }
 
-/** Prints a result as JSON to stdout. */
+/**
+ * Prints the one path a backup or restore made. Scripts capture it
+ * (`p=$(tinybackup ...)`) and need it exact; on a terminal a person reads it,
+ * so there it is escaped, as ls does.
+ */
+export function printPath(path: string): void {
+  console.log(Deno.stdout.isTerminal() ? escapeForTerminal(path) : path);
+}
+
+/** Prints a result as JSON to stdout: exact once parsed, and safe on a terminal too. */
 export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(jsonForTerminal(value));
+}
+
+/** Prints tinybackup's own help text, whose lines and layout are meant as they are. */
+export function printHelp(text: string): void {
+  console.log(text);
 }
 
 /** Prints an expected failure: one error line, and a hint line when a fix is known. */
 export function printError(error: UsageError | RunError): void {
-  console.error(`tinybackup: error: ${error.message}`);
-  if (error.hint) console.error(`tinybackup: hint: ${error.hint}`);
+  printMessage(`error: ${error.message}`);
+  if (error.hint) printMessage(`hint: ${error.hint}`);
 }
 
 /** Messages on stderr, as loud as the user asked for. */
@@ -27,16 +43,20 @@ export class Messages {
 
   /** Something the user would want to know; silenced by --quiet. */
   note(text: string): void {
-    if (!this.quiet) console.error(`tinybackup: ${text}`);
+    if (!this.quiet) printMessage(text);
   }
 
   /** Detail for --verbose. */
   detail(text: string): void {
-    if (this.verbose) console.error(`tinybackup: ${text}`);
+    if (this.verbose) printMessage(text);
   }
 
   /** Something that may be wrong; never silenced. */
   warning(text: string): void {
-    console.error(`tinybackup: warning: ${text}`);
+    printMessage(`warning: ${text}`);
   }
+}
+
+function printMessage(text: string): void {
+  console.error(`tinybackup: ${escapeForTerminal(text)}`);
 }

@@ -6,11 +6,11 @@ import { parsePruneArgs } from "./args.ts";
 import { openDestination, selectBackups } from "./destination.ts";
 import { backupJson } from "./format.ts";
 import { helpFor } from "./help.ts";
-import { Messages, printJson, printResult } from "./output.ts";
+import { Messages, printHelp, printJson, printResult } from "./output.ts";
 
 export async function pruneCommand(argv: string[]): Promise<void> {
   const args = parsePruneArgs(argv);
-  if (args.help) return printResult(helpFor("prune"));
+  if (args.help) return printHelp(helpFor("prune"));
   const store = await openDestination(args.dest, true);
   const selected = await selectBackups((await readCatalog(store)).backups, args);
   // With --file alone, each series made from that file keeps its own N.

@@ -6,11 +6,11 @@ import { kernelPath } from "../io/kernel_path.ts";
 import { parseRestoreArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
 import { helpFor } from "./help.ts";
-import { printResult } from "./output.ts";
+import { printHelp, printPath } from "./output.ts";
 
 export async function restoreCommand(argv: string[]): Promise<void> {
   const args = parseRestoreArgs(argv);
-  if (args.help) return printResult(helpFor("restore"));
+  if (args.help) return printHelp(helpFor("restore"));
   const path = await kernelPath(args.backup);
   // A backup this user cannot read is neither missing nor damaged: say which it is.
   const unreadable = (error: unknown) => {
@@ -37,5 +37,5 @@ export async function restoreCommand(argv: string[]): Promise<void> {
     return await restoreToStdout(store, backup);
   }
   const target = await kernelPath(args.to ?? ".");
-  printResult(await restoreToFile(store, backup, target, args.force));
+  printPath(await restoreToFile(store, backup, target, args.force));
 }

@@ -21,11 +21,10 @@ import { Messages } from "./output.ts";
 export async function runJobCommand(argv: string[]): Promise<void> {
   const job = jobFrom(argv);
   const now = new Date();
+  const messages = new Messages();
   const log = async (record: Omit<RunRecord, "time" | "id">) => {
     await appendRun({ time: now.toISOString(), id: job.id, ...record }).catch((error) =>
-      console.error(
-        `tinybackup: warning: job ${job.id}: cannot write the run log: ${error.message}`,
-      )
+      messages.warning(`job ${job.id}: cannot write the run log: ${error.message}`)
     );
   };
   await using _running = await markRunning(job.id).catch(() => undefined);
@@ -39,7 +38,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
       result: "stopped",
       message: `the source is gone, so the job stopped: ${job.file}`,
     });
-    console.error(`tinybackup: job ${job.id} stopped: the source is gone: ${job.file}`);
+    messages.note(`job ${job.id} stopped: the source is gone: ${job.file}`);
     return;
   }
 

@@ -7,7 +7,7 @@ import { findJobs } from "../schedule/queue.ts";
 import { runningIds } from "../schedule/running.ts";
 import { parseUnscheduleArgs, type UnscheduleArgs } from "./args.ts";
 import { helpFor } from "./help.ts";
-import { Messages, printResult } from "./output.ts";
+import { Messages, printHelp, printResult } from "./output.ts";
 
 const JOB_ID = /^[0-9a-f]{8}$/;
 
@@ -18,7 +18,7 @@ const JOB_ID = /^[0-9a-f]{8}$/;
  */
 export async function unscheduleCommand(argv: string[]): Promise<void> {
   const args = parseUnscheduleArgs(argv);
-  if (args.help) return printResult(helpFor("unschedule"));
+  if (args.help) return printHelp(helpFor("unschedule"));
   const ids = args.ids.length > 0
     ? args.ids.filter((id) => JOB_ID.test(id))
     : await selectedIds(args);

@@ -6,7 +6,7 @@ import { RunError } from "../errors.ts";
 import { parseVerifyArgs } from "./args.ts";
 import { openDestination, selectBackups } from "./destination.ts";
 import { helpFor } from "./help.ts";
-import { Messages, printJson, printResult } from "./output.ts";
+import { Messages, printHelp, printJson, printResult } from "./output.ts";
 
 interface Verdict {
   path: string;
@@ -18,7 +18,7 @@ interface Verdict {
 
 export async function verifyCommand(argv: string[]): Promise<void> {
   const args = parseVerifyArgs(argv);
-  if (args.help) return printResult(helpFor("verify"));
+  if (args.help) return printHelp(helpFor("verify"));
   const store = await openDestination(args.dest, true);
   const catalog = await readCatalog(store);
   const verdicts: Verdict[] = [];

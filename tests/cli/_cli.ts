@@ -179,3 +179,22 @@ export async function runAt(program: "at" | "atrm", args: string[]): Promise<Uin
     }
   }
 }
+
+/**
+ * Runs `tinybackup ARGS...` with a terminal for its stdout and stderr, as a
+ * person at a shell has, through script(1) (which needs the command as one
+ * shell string, hence the quoting). Returns what the terminal was sent, with
+ * the terminal's `\r\n` line ends made `\n` again.
+ */
+export async function tinybackupOnTerminal(
+  args: string[],
+): Promise<{ code: number; output: string }> {
+  const command = commandLine(args).map((arg) => `'${arg.replaceAll("'", `'\\''`)}'`).join(" ");
+  const { code, stdout } = await new Deno.Command("script", {
+    args: ["--quiet", "--return", "--command", command, "/dev/null"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code, output: new TextDecoder().decode(stdout).replaceAll("\r\n", "\n") };
+}

@@ -387,6 +387,52 @@ test("paths with quotes, $(), backticks, newlines and unicode survive the job sc
   assert.equal((await t.cli(["unschedule", job.id as string])).code, 0);
 });
 
+test("jobs, log and a failed run's mail show a hostile file name escaped, one line each", async () => {
+  await using t = await setUp();
+  const name = "\u001b]0;pwned\u0007x\n2030-01-01 02:00  deadbeef  ok         forged.db";
+  const shown = "\\x1b]0;pwned\\x07x\\n2030-01-01 02:00  deadbeef  ok         forged.db";
+  const file = `${t.dir}/${name}`;
+  await Deno.writeFile(file, textBytes(10));
+  const r = await t.cli([
+    "--file",
+    file,
+    "--dest",
+    `${t.dir}/b`,
+    "--every",
+    "1h",
+    "--schedule-only",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  /** The lines of a human-readable output, none holding a raw control character. */
+  const lines = (output: string) => {
+    const all = output.slice(0, -1).split("\n");
+    for (const line of all) assert.doesNotMatch(line, /[\p{Cc}\p{Cf}]/u, JSON.stringify(line));
+    return all;
+  };
+
+  const [job] = await t.jobs();
+  const jobs = lines((await t.cli(["jobs"])).stdout);
+  assert.equal(jobs.length, 1, jobs.join("\n"));
+  assert.ok(jobs[0].endsWith(`  ${t.dir}/${shown} -> ${t.dir}/b`), jobs[0]);
+  assert.equal((await runAsAtd(job.atJob as number)).code, 0);
+  const ok = lines((await t.cli(["log"])).stdout);
+  assert.equal(ok.length, 1, ok.join("\n"));
+  assert.ok(ok[0].includes(`  ok         backed up to ${t.dir}/b/${shown}.`), ok[0]);
+
+  await Deno.remove(file);
+  const [successor] = await t.jobs();
+  const failed = await runAsAtd(successor.atJob as number);
+  assert.equal(failed.code, 1);
+  assert.equal(lines(failed.stderr).length, 1, failed.stderr);
+  assert.ok(failed.stderr.includes(`file not found: ${t.dir}/${shown}\n`), failed.stderr);
+  const log = lines((await t.cli(["log"])).stdout);
+  assert.equal(log.length, 2, log.join("\n"));
+  assert.ok(log[1].includes(`  failed     file not found: ${t.dir}/${shown}`), log[1]);
+  const gone = lines((await t.cli(["jobs"])).stdout);
+  assert.equal(gone.length, 2, gone.join("\n"));
+  assert.ok(gone[1].startsWith("  problem: the source is gone"), gone[1]);
+});
+
 test("doctor says scheduling works here, and explains a missing at", async () => {
   await using t = await setUp();
   const ok = await t.cli(["doctor"]);
