@@ -7,6 +7,7 @@
 import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/naming.ts";
 import { parseDuration } from "./duration.ts";
 import { anchorFor, nextRunAfter, parseTimeOfDay } from "./next_run.ts";
+import { escapeForTerminal } from "../cli/terminal_text.ts";
 import { quoteForSh } from "./quote.ts";
 
 export type JobSchedule =
@@ -130,7 +131,10 @@ export function jobScript(job: Job, runLog: string): string {
     `  printf '%s%s%s\\n' ${quoteForSh(before)} "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" ${
       quoteForSh(after)
     } >> ${quoteForSh(runLog)}`,
-    `  printf '%s\\n' ${quoteForSh(`tinybackup: error: job ${job.id}: ${gone}`)} >&2`,
+    // What at(1) mails is read on a terminal: escaped as every message is (the log keeps it exact).
+    `  printf '%s\\n' ${
+      quoteForSh(escapeForTerminal(`tinybackup: error: job ${job.id}: ${gone}`))
+    } >&2`,
     "  exit 1",
     "fi",
     `exec ${command.map(quoteForSh).join(" ")}`,

@@ -268,6 +268,29 @@ Deno.test("a job script whose program is gone logs a failed run and says so on s
   }
 });
 
+Deno.test("a job script whose program is gone mails its path escaped, and logs it exact", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tinybackup-job-" });
+  try {
+    const program = `${dir}/gone\x1b]0;pwned\x07\n2030-01-01 forged/tinybackup`;
+    const job = newJob(settings({ command: [program] }), NOW, ID);
+    await Deno.writeTextFile(`${dir}/job.sh`, jobScript(job, `${dir}/runs.log`));
+    const { code, stderr } = await new Deno.Command("sh", {
+      args: [`${dir}/job.sh`],
+      stderr: "piped",
+    })
+      .output();
+    assert.equal(code, 1);
+    assert.equal(
+      new TextDecoder().decode(stderr),
+      `tinybackup: error: job ${ID}: the program it runs is gone: ${dir}/gone\\x1b]0;pwned\\x07\\n2030-01-01 forged/tinybackup\n`,
+    );
+    const record = JSON.parse(await Deno.readTextFile(`${dir}/runs.log`));
+    assert.equal(record.message, `the program it runs is gone: ${program}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("jobScript and parseJobScript round-trip a job", () => {
   for (
     const job of [
