@@ -162,19 +162,3 @@ export const NOBODY = { uid: 65534, gid: 65534 };
 
 /** Whether tests run as root (and so can, and must, test permissions as another user). */
 export const IS_ROOT = Deno.uid() === 0;
-
-/**
- * Runs `at` or `atrm` (ARGS...) and returns its stdout. Both fail now and
- * then with "Cannot stat in .../atjobs" while another atrm runs, so such a
- * failure is tried again; any other failure throws.
- */
-export async function runAt(program: "at" | "atrm", args: string[]): Promise<Uint8Array> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await run(program, args);
-    } catch (error) {
-      if (attempt === 20 || !String(error).includes("Cannot stat")) throw error;
-      await new Promise((wake) => setTimeout(wake, 20 * attempt));
-    }
-  }
-}
