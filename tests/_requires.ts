@@ -60,7 +60,7 @@ async function onPath(program: string): Promise<boolean> {
 
 /** The tests run as root. */
 export const ROOT = requirement(() =>
-  Promise.resolve(Deno.uid() === 0 ? undefined : "not running as root")
+  Promise.resolve(Deno.uid() === 0 ? undefined : `not run as root (uid ${Deno.uid()})`)
 );
 
 /**

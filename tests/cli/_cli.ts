@@ -95,18 +95,6 @@ export async function run(
   return stdout;
 }
 
-/** Whether `program` is installed. */
-export async function hasProgram(program: string): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("sh", {
-      args: ["-c", `command -v "$1" >/dev/null`, "sh", program],
-    }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
 /** A fresh temporary folder, removed when the test is done (`await using`). */
 export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix: "tinybackup-test-" });

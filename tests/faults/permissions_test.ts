@@ -13,9 +13,9 @@
  * as fast as it can during large backups to check both.
  */
 import assert from "node:assert/strict";
+import { needs, programs, ROOT } from "../_requires.ts";
 import {
   commandLine,
-  IS_ROOT,
   NOBODY,
   type Run,
   run,
@@ -25,10 +25,7 @@ import {
   textBytes,
 } from "../cli/_cli.ts";
 
-if (!IS_ROOT) {
-  if (Deno.env.get("CI")) throw new Error("the permission tests must run as root in CI");
-  console.log("faults/permissions: SKIPPED, not root: cannot run cases as another user here");
-}
+const withRootAndSetpriv = await needs("faults/permissions_test.ts", ROOT, programs("setpriv"));
 
 const COMPRESSIONS = ["gzip", "zstd", "none"] as const;
 
@@ -99,7 +96,7 @@ const SOURCE_MODES = [0o600, 0o640, 0o644, 0o400, 0o755];
 
 Deno.test({
   name: "faults/permissions: a backup and its metadata are never more readable than the source",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     let checked = 0;
@@ -182,7 +179,7 @@ async function watchStaging(dest: string, done: () => boolean) {
 Deno.test({
   name:
     "faults/permissions: temporary files are 0600 until complete, in a 0700 folder, even with umask 000",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     // Random content compresses slowly, so the staged file lives long enough to be seen often.
@@ -249,7 +246,7 @@ Deno.test({
 
 Deno.test({
   name: "faults/permissions: restore writes the original mode, whatever the umask",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     let restored = 0;
@@ -284,7 +281,7 @@ Deno.test({
 Deno.test({
   name:
     "faults/permissions: unreadable sources and unwritable destinations exit 2 and write nothing",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     const { w, root } = t;
