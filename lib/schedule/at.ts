@@ -140,51 +140,76 @@ export async function submitJob(script: string, when: Date | string): Promise<nu
   return number;
 }
 
-/** The jobs in tinybackup's queue, and (queue `=`) jobs running now. */
-export async function listQueue(): Promise<AtqEntry[]> {
-  const output = await runAt("atq", ["-q", atQueue()]);
+/** How often atq, `at -c` and atrm are run before a failure is believed. */
+const SPOOL_RACE_ATTEMPTS = 8;
+
+/** Whether at says it has no job by that number ("Cannot find jobid N"). */
+function saysNoSuchJob(output: Output): boolean {
+  return /cannot find job/i.test(atComplaint(output));
+}
+
+/**
+ * Runs atq, `at -c` or atrm, again after a pause while it fails, a few times;
+ * never a submission, which a retry could queue twice. Debian's at 3.2.5
+ * stats every file in the spool and gives up ("Cannot stat in
+ * /var/spool/cron/atjobs") when another atrm removes one under it, sometimes
+ * after printing part of its answer or removing its own job. "No such job" is
+ * an answer, never retried.
+ */
+async function runAtAnswered(program: "at" | "atq" | "atrm", args: string[]): Promise<Output> {
+  for (let attempt = 1;; attempt++) {
+    const output = await runAt(program, args);
+    if (output.code === 0 || saysNoSuchJob(output) || attempt === SPOOL_RACE_ATTEMPTS) {
+      return output;
+    }
+    // Random pauses, or commands that failed together would retry together.
+    await new Promise((wake) => setTimeout(wake, (25 + 50 * Math.random()) * attempt));
+  }
+}
+
+/** The lines atq prints for `queue`. */
+async function atq(queue: string): Promise<string> {
+  const output = await runAtAnswered("atq", ["-q", queue]);
   if (output.code !== 0) {
     throw new RunError(`atq failed: ${atComplaint(output)}`, "run 'tinybackup doctor'");
   }
+  return output.stdout;
+}
+
+/** The jobs in tinybackup's queue, and (queue `=`) jobs running now. */
+export async function listQueue(): Promise<AtqEntry[]> {
+  const queued = parseAtq(await atq(atQueue()));
   // Linux moves a running job to queue "="; elsewhere atq has no such queue.
-  const running = await runAt("atq", ["-q", "="]);
-  return [
-    ...parseAtq(output.stdout),
-    ...(running.code === 0 ? parseAtq(running.stdout).map((e) => ({ ...e, queue: "=" })) : []),
-  ];
+  if (Deno.build.os !== "linux") return queued;
+  return [...queued, ...parseAtq(await atq("=")).map((e) => ({ ...e, queue: "=" }))];
 }
 
 /**
- * The script of job `number` (`at -c`), or undefined when it is gone. `at -c`
- * fails now and then while an atrm runs; only "cannot find" is taken at its
- * word at once, any other failure is tried again a few times first.
+ * The script of job `number` (`at -c`), or undefined when at says it has no
+ * such job.
+ * @throws {RunError} when `at -c` keeps failing for another reason
  */
 export async function readJob(number: number): Promise<string | undefined> {
-  for (let attempt = 1;; attempt++) {
-    const output = await runAt("at", ["-c", String(number)]);
-    if (output.code === 0) return output.stdout;
-    if (attempt === 5 || /cannot find job/i.test(atComplaint(output))) return undefined;
-    await new Promise((wake) => setTimeout(wake, 50 * attempt));
-  }
+  const output = await runAtAnswered("at", ["-c", String(number)]);
+  if (output.code === 0) return output.stdout;
+  if (saysNoSuchJob(output)) return undefined;
+  throw new RunError(
+    `at -c ${number} failed: ${atComplaint(output)}`,
+    "run 'tinybackup doctor'",
+  );
 }
 
 /**
- * Removes job `number`; false when it was already gone. atrm also fails
- * while another atrm runs (Linux: "Cannot stat in /var/spool/cron/atjobs"),
- * so a job readJob still finds after a failure is tried again, a few times.
- * @throws {RunError} when the job stays queued
+ * Removes job `number`; one that is gone already is no error. (Nor can it be
+ * told apart reliably: a failed atrm may have removed its job before giving
+ * up on the rest of the spool, and the next one finds no such job.)
+ * @throws {RunError} when atrm keeps failing for another reason
  */
-export async function removeJob(number: number): Promise<boolean> {
-  for (let attempt = 1;; attempt++) {
-    const removal = await runAt("atrm", [String(number)]);
-    if (removal.code === 0) return true;
-    if ((await readJob(number)) === undefined) return false;
-    if (attempt === 5) {
-      throw new RunError(
-        `atrm could not remove at job ${number}: ${atComplaint(removal)}`,
-        "run 'tinybackup doctor', then 'tinybackup unschedule' again",
-      );
-    }
-    await new Promise((wake) => setTimeout(wake, 50 * attempt));
-  }
+export async function removeJob(number: number): Promise<void> {
+  const removal = await runAtAnswered("atrm", [String(number)]);
+  if (removal.code === 0 || saysNoSuchJob(removal)) return;
+  throw new RunError(
+    `atrm could not remove at job ${number}: ${atComplaint(removal)}`,
+    "run 'tinybackup doctor', then 'tinybackup unschedule' again",
+  );
 }

@@ -95,18 +95,6 @@ export async function run(
   return stdout;
 }
 
-/** Whether `program` is installed. */
-export async function hasProgram(program: string): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("sh", {
-      args: ["-c", `command -v "$1" >/dev/null`, "sh", program],
-    }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
 /** A fresh temporary folder, removed when the test is done (`await using`). */
 export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   // Its real path, as tinybackup prints paths: macOS keeps temporary folders behind a link (/var).
@@ -163,22 +151,6 @@ export const NOBODY = { uid: 65534, gid: 65534 };
 
 /** Whether tests run as root (and so can, and must, test permissions as another user). */
 export const IS_ROOT = Deno.uid() === 0;
-
-/**
- * Runs `at` or `atrm` (ARGS...) and returns its stdout. Both fail now and
- * then with "Cannot stat in .../atjobs" while another atrm runs, so such a
- * failure is tried again; any other failure throws.
- */
-export async function runAt(program: "at" | "atrm", args: string[]): Promise<Uint8Array> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await run(program, args);
-    } catch (error) {
-      if (attempt === 20 || !String(error).includes("Cannot stat")) throw error;
-      await new Promise((wake) => setTimeout(wake, 20 * attempt));
-    }
-  }
-}
 
 /**
  * Runs `tinybackup ARGS...` with a terminal for its stdout and stderr, as a

@@ -4,26 +4,20 @@
  * taken off the queue with `at -c N` and `atrm N` and run with sh.
  */
 import assert from "node:assert/strict";
-import {
-  hasProgram,
-  run,
-  sameBytes,
-  tempDir,
-  textBytes,
-  tinybackup,
-  visibleFiles,
-} from "./_cli.ts";
+import { atq, emptyQueue, jobScript, queued, runScript, takeJob } from "../_at_queue.ts";
+import { AT_DAEMON, needs, programs } from "../_requires.ts";
+import { run, sameBytes, tempDir, textBytes, tinybackup, visibleFiles } from "./_cli.ts";
 
 const QUEUE = "x";
-const AT_INSTALLED = await hasProgram("at");
-if (!AT_INSTALLED) {
-  if (Deno.env.get("CI")) throw new Error("at(1) must be installed in CI");
-  console.error("schedule_test: SKIPPED, at(1) is not installed here (apt-get install at)");
-}
+const AT = programs("at", "atq", "atrm");
+const withAt = await needs("cli/schedule_test.ts", AT);
+// Only doctor looks at the daemon: every other test runs its jobs itself.
+const withAtd = await needs("cli/schedule_test.ts: the doctor test", AT, AT_DAEMON);
+const withAtAndGunzip = await needs("cli/schedule_test.ts: a job run", AT, programs("gunzip"));
 
 /** A test folder with its own run-log state, and tinybackup run in the test queue. */
 async function setUp() {
-  await clearQueue();
+  await emptyQueue(QUEUE);
   const dir = await tempDir();
   const env = { TINYBACKUP_AT_QUEUE: QUEUE, XDG_STATE_HOME: `${dir.path}/state` };
   const cli = (args: string[]) => tinybackup(args, { env });
@@ -40,41 +34,19 @@ async function setUp() {
       return JSON.parse((await cli(["log", "--json"])).stdout);
     },
     async [Symbol.asyncDispose]() {
-      await clearQueue();
+      await emptyQueue(QUEUE);
       await dir[Symbol.asyncDispose]();
     },
   };
 }
 
-/** The job numbers in the test queue, from atq. */
-async function queued(): Promise<number[]> {
-  const out = new TextDecoder().decode(await run("atq", ["-q", QUEUE]));
-  return out.split("\n").filter((l) => /^\d+\s/.test(l)).map((l) => parseInt(l));
-}
-
-async function clearQueue(): Promise<void> {
-  for (const n of await queued()) await run("atrm", [String(n)]);
-}
-
-/** Runs an at job's script with sh, as atd does. */
-async function runScript(script: Uint8Array): Promise<{ code: number; stderr: string }> {
-  const child = new Deno.Command("sh", { stdin: "piped", stdout: "null", stderr: "piped" }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(script);
-  await writer.close();
-  const { code, stderr } = await child.output();
-  return { code, stderr: new TextDecoder().decode(stderr) };
-}
-
 /** Takes job `n` off the queue (`at -c`, `atrm`) and runs it, as atd would. */
 async function runAsAtd(n: number): Promise<{ code: number; stderr: string }> {
-  const script = await run("at", ["-c", String(n)]);
-  await run("atrm", [String(n)]);
-  return await runScript(script);
+  return await runScript(await takeJob(n));
 }
 
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name: `schedule: ${name}`, ignore: !AT_INSTALLED, fn });
+const test = (name: string, fn: () => Promise<void>, gate = withAt) =>
+  gate.test(`schedule: ${name}`, fn);
 
 test("--every backs up now and queues one at job that jobs describes", async () => {
   await using t = await setUp();
@@ -84,7 +56,7 @@ test("--every backs up now and queues one at job that jobs describes", async () 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /\/b\/notes\.db\.\d{8}T\d{6}Z\.gz\n$/);
   assert.match(r.stderr, /scheduled job [0-9a-f]{8}: every 6h/);
-  const numbers = await queued();
+  const numbers = await queued(QUEUE);
   assert.equal(numbers.length, 1);
   const [job] = await t.jobs();
   assert.equal(job.atJob, numbers[0]);
@@ -94,7 +66,7 @@ test("--every backs up now and queues one at job that jobs describes", async () 
   assert.equal(job.lastRun, null);
   const next = Date.parse(job.next as string);
   assert.ok(Math.abs(next - (before + 6 * 3600_000)) < 61_000, `next ${job.next}`);
-  const script = new TextDecoder().decode(await run("at", ["-c", String(numbers[0])]));
+  const script = new TextDecoder().decode(await jobScript(numbers[0]));
   assert.match(script, /^# tinybackup-job \{.*"id":"[0-9a-f]{8}"/m);
   assert.ok(
     !/IS_SANDBOX|GITHUB_TOKEN|SECRET/.test(script),
@@ -125,7 +97,7 @@ test("a queued job, run as atd runs it, backs up the file and queues its success
   assert.equal(log.length, 1);
   assert.equal(log[0].id, first.id);
   assert.equal(log[0].nextAtJob, successor.atJob);
-});
+}, withAtAndGunzip);
 
 test("--schedule-only queues the job, prints its id and backs up nothing", async () => {
   await using t = await setUp();
@@ -188,7 +160,7 @@ test("--runs N stops after N scheduled runs", async () => {
   const [two] = await t.jobs();
   assert.equal(two.runsLeft, 1);
   assert.equal((await runAsAtd(two.atJob as number)).code, 0);
-  assert.deepEqual(await queued(), [], "no run after the last");
+  assert.deepEqual(await queued(QUEUE), [], "no run after the last");
   assert.equal((await t.log()).length, 2);
 });
 
@@ -257,7 +229,7 @@ test("the same job scheduled twice is reported, not doubled", async () => {
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /already scheduled as job [0-9a-f]{8}/);
   assert.equal(second.stdout, first.stdout);
-  assert.equal((await queued()).length, 1);
+  assert.equal((await queued(QUEUE)).length, 1);
 });
 
 test("unschedule removes jobs by id, by file and destination, or all; unknown ids exit 1", async () => {
@@ -279,7 +251,7 @@ test("unschedule removes jobs by id, by file and destination, or all; unknown id
   );
   const dry = await t.cli(["unschedule", "--all", "--dry-run"]);
   assert.equal(dry.stdout.trim().split("\n").length, 3);
-  assert.equal((await queued()).length, 3, "a dry run removes nothing");
+  assert.equal((await queued(QUEUE)).length, 3, "a dry run removes nothing");
 
   const byId = await t.cli(["unschedule", ids.a]);
   assert.equal(byId.code, 0, byId.stderr);
@@ -293,7 +265,7 @@ test("unschedule removes jobs by id, by file and destination, or all; unknown id
   assert.equal(unknown.stdout, "");
   assert.match(unknown.stderr, /tinybackup: error: no scheduled job with id 0123abcd/);
   assert.equal((await t.cli(["unschedule", "--all"])).stdout, `${ids.c}\n`);
-  assert.deepEqual(await queued(), []);
+  assert.deepEqual(await queued(QUEUE), []);
 });
 
 test("a job holds the paths the kernel means, and unschedule finds it by the same words", async () => {
@@ -310,7 +282,7 @@ test("a job holds the paths the kernel means, and unschedule finds it by the sam
   const removed = await t.cli(["unschedule", ...paths]);
   assert.equal(removed.code, 0, removed.stderr);
   assert.equal(removed.stdout, `${job.id}\n`);
-  assert.deepEqual(await queued(), []);
+  assert.deepEqual(await queued(QUEUE), []);
 });
 
 test("a run that starts while it is being unscheduled does not queue itself again", async () => {
@@ -327,12 +299,11 @@ test("a run that starts while it is being unscheduled does not queue itself agai
   ]);
   const [job] = await t.jobs();
   // atd has taken the job off the queue to run it; unschedule cannot see it there.
-  const script = await run("at", ["-c", String(job.atJob)]);
-  await run("atrm", [String(job.atJob)]);
+  const script = await takeJob(job.atJob as number);
   await t.cli(["unschedule", job.id as string]);
   const { code, stderr } = await runScript(script);
   assert.equal(code, 0, stderr);
-  assert.deepEqual(await queued(), []);
+  assert.deepEqual(await queued(QUEUE), []);
   assert.equal((await t.log())[0].result, "cancelled");
 });
 
@@ -343,19 +314,18 @@ test("unschedule during a running backup removes the successor it queued", async
   await run("sh", ["-c", `head -c 150000000 /dev/urandom > "$1"`, "sh", file]);
   await t.cli(["--file", file, "--dest", `${t.dir}/b`, "--every", "1h", "--schedule-only"]);
   const [job] = await t.jobs();
-  const script = await run("at", ["-c", String(job.atJob)]);
-  await run("atrm", [String(job.atJob)]);
+  const script = await takeJob(job.atJob as number);
   const running = runScript(script);
   const deadline = Date.now() + 30_000;
-  while ((await queued()).length === 0 && Date.now() < deadline) {
+  while ((await queued(QUEUE)).length === 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  assert.equal((await queued()).length, 1, "the run queued its successor first");
+  assert.equal((await queued(QUEUE)).length, 1, "the run queued its successor first");
   const un = await t.cli(["unschedule", job.id as string]);
   assert.equal(un.code, 0, un.stderr);
   const { code, stderr } = await running;
   assert.equal(code, 0, stderr);
-  assert.deepEqual(await queued(), [], "nothing queued after the run ends");
+  assert.deepEqual(await queued(QUEUE), [], "nothing queued after the run ends");
   assert.equal((await visibleFiles(`${t.dir}/b`)).length, 1, "the running backup still completed");
 });
 
@@ -447,7 +417,7 @@ test("doctor says scheduling works here, and explains a missing at", async () =>
     jobsWithoutAt.stderr,
     /tinybackup: error: atq is not installed.*\ntinybackup: hint: .*doctor/,
   );
-});
+}, withAtd);
 
 test("at queues the job for the moment jobs reports, whatever the time zone", async () => {
   await using t = await setUp();
@@ -471,8 +441,7 @@ test("at queues the job for the moment jobs reports, whatever the time zone", as
     assert.equal(r.code, 0, r.stderr);
     const [job] = JSON.parse((await tinybackup(["jobs", "--json"], { env })).stdout);
     // atq prints the queued moment in its own zone: ask for UTC.
-    const atq = await new Deno.Command("atq", { args: ["-q", QUEUE], env: { TZ: "UTC" } }).output();
-    const line = new TextDecoder().decode(atq.stdout).split("\n").find((l) =>
+    const line = (await atq(QUEUE, { TZ: "UTC" })).split("\n").find((l) =>
       parseInt(l) === job.atJob
     )!;
     const queuedAt = new Date(line.split("\t")[1].replace(/ \S+ \S+$/, "") + " UTC");

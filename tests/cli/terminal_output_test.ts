@@ -6,7 +6,8 @@
  * script keep them exact.
  */
 import assert from "node:assert/strict";
-import { hasProgram, tempDir, textBytes, tinybackup, tinybackupOnTerminal } from "./_cli.ts";
+import { needs, programs } from "../_requires.ts";
+import { tempDir, textBytes, tinybackup, tinybackupOnTerminal } from "./_cli.ts";
 
 /** Each hostile file name, and how human output spells it. */
 const NAMES: [name: string, shown: string][] = [
@@ -136,9 +137,12 @@ Deno.test("error lines, hints and notes escape the names and values they quote",
   assert.equal(none.stderr, `tinybackup: no backups found in ${dir.path}/empty\\r\\x07\n`);
 });
 
-Deno.test("the path a backup or restore prints is exact in a pipe and escaped on a terminal", {
-  ignore: !await hasProgram("script"),
-}, async () => {
+const withScript = await needs(
+  "cli/terminal_output_test.ts: the terminal test",
+  programs("script"),
+);
+
+withScript.test("the path a backup or restore prints is exact in a pipe and escaped on a terminal", async () => {
   await using dir = await tempDir();
   const name = "\u001b[2Jx\n2030-01-01T00:00:00Z         1 B  gzip  fake";
   const file = `${dir.path}/${name}`;

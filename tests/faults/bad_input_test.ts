@@ -5,11 +5,11 @@
  * or deleted anywhere in the test's folder, and nothing queued with at(1).
  */
 import assert from "node:assert/strict";
+import { atq } from "../_at_queue.ts";
+import { needs, programs } from "../_requires.ts";
 import {
-  hasProgram,
   IS_ROOT,
   NOBODY,
-  run,
   type RunOptions,
   snapshotTree,
   tempDir,
@@ -19,11 +19,15 @@ import {
 
 /** The at queue scheduling cases would use; it must stay empty. */
 const QUEUE = "b";
-const AT_INSTALLED = await hasProgram("at");
-if (!AT_INSTALLED) {
-  if (Deno.env.get("CI")) throw new Error("at(1) must be installed in CI");
-  console.error("bad_input_test: scheduling cases SKIPPED, at(1) is not installed here");
-}
+const withAt = await needs(
+  "faults/bad_input_test.ts: the scheduling cases",
+  programs("at", "atq", "atrm"),
+);
+// Root runs the unprivileged cases as nobody through setpriv; anyone else is unprivileged already.
+const unprivileged = await needs(
+  "faults/bad_input_test.ts: the unprivileged cases",
+  ...(IS_ROOT ? [programs("setpriv")] : []),
+);
 
 interface Case {
   name: string;
@@ -307,11 +311,6 @@ const CASES: Case[] = [
   },
 ];
 
-/** The job numbers in the test queue. */
-async function queued(): Promise<string> {
-  return new TextDecoder().decode(await run("atq", ["-q", QUEUE]));
-}
-
 /** The folder every case runs against: a file, a folder, an unreadable file, an unwritable folder. */
 async function setUp(root: string): Promise<void> {
   await Deno.writeFile(`${root}/notes.db`, textBytes(10));
@@ -344,7 +343,7 @@ for (const c of CASES) {
   const code = c.code ?? 2;
   Deno.test({
     name: `bad input: ${c.name} exits ${code} with a clear error and changes nothing`,
-    ignore: c.scheduling && !AT_INSTALLED,
+    ignore: (c.scheduling && withAt.ignore) || (c.unprivileged && unprivileged.ignore),
     fn: () => check(c, code),
   });
 }
@@ -378,5 +377,5 @@ async function check(c: Case, code: number): Promise<void> {
     assert.match(lines[1], /^tinybackup: hint: /);
   }
   assert.deepEqual(await snapshotTree(dir.path), before);
-  if (AT_INSTALLED) assert.equal(await queued(), "", "nothing is queued");
+  if (!withAt.ignore) assert.equal(await atq(QUEUE), "", "nothing is queued");
 }

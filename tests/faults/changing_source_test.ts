@@ -10,6 +10,7 @@
  * the change is made, and the backup resumed: the timing is then certain.
  */
 import assert from "node:assert/strict";
+import { needs, programs } from "../_requires.ts";
 import { type Run, run, sameBytes, tempDir, tinybackup, visibleFiles } from "../cli/_cli.ts";
 import {
   assertCleanFailure,
@@ -25,6 +26,20 @@ import {
   stopAfterReading,
   watchStaging,
 } from "./_races.ts";
+
+/** Backups are read back with the standard tools, not only with tinybackup. */
+const GUNZIP = programs("gunzip");
+const ZSTD = programs("zstd");
+const withGunzip = await needs(
+  "faults/changing_source_test.ts: the tests reading gzip backups",
+  GUNZIP,
+);
+const withZstd = await needs("faults/changing_source_test.ts: 2 tests reading zstd backups", ZSTD);
+const withBoth = await needs(
+  "faults/changing_source_test.ts: the no-disturbance test",
+  GUNZIP,
+  ZSTD,
+);
 
 /** Sum of DEFAULT_RETRY_DELAYS in lib/backup/run_backup.ts: 4 reads, 3 waits. */
 const RETRY_WAIT_MS = 250 + 1000 + 3000;
@@ -209,7 +224,7 @@ Deno.test("faults: a writer scribbling in place (same size) fails the run after 
 // Uncompressed, the store may copy the file in the kernel beside the read that
 // hashes it: what is kept must still be exactly what its metadata says.
 for (const compression of ["gzip", "none"]) {
-  Deno.test(`faults: with --allow-changing (${compression}) the last read is kept, and metadata, --json, list and list --json mark it`, async () => {
+  withGunzip.test(`faults: with --allow-changing (${compression}) the last read is kept, and metadata, --json, list and list --json mark it`, async () => {
     await using dir = await tempDir();
     const file = `${dir.path}/busy.db`;
     const dest = `${dir.path}/b`;
@@ -280,7 +295,7 @@ for (const compression of ["gzip", "none"]) {
 }
 
 // Each case takes another compression: zstd, none (which may copy in the kernel) and gzip.
-Deno.test("faults: a file truncated mid-read is read again, and the backup holds the truncated content", async () => {
+withZstd.test("faults: a file truncated mid-read is read again, and the backup holds the truncated content", async () => {
   await using dir = await tempDir();
   const truncatedSize = MiB + 123;
   const { result, pausedAt } = await changeMidRead(dir.path, "zstd", async (file) => {
@@ -367,7 +382,7 @@ async function assertOnlyEarlier(
   assert.deepEqual([...Deno.readDirSync(`${dest}/.tinybackup/tmp`)], [], "nothing left staged");
 }
 
-Deno.test("faults: a file replaced by rename mid-read (the open handle keeps the old inode) fails the run: the retry never reads another file", async () => {
+withGunzip.test("faults: a file replaced by rename mid-read (the open handle keeps the old inode) fails the run: the retry never reads another file", async () => {
   await using dir = await tempDir();
   // Same size and mtime as the file it replaces: only the inode (and ctime) tell.
   const swapped = await swapMidRead(dir.path, async (file) => {
@@ -381,7 +396,7 @@ Deno.test("faults: a file replaced by rename mid-read (the open handle keeps the
   );
 });
 
-Deno.test("faults: a file replaced by a FIFO mid-read fails the run: no empty backup rotates the good one away", async () => {
+withGunzip.test("faults: a file replaced by a FIFO mid-read fails the run: no empty backup rotates the good one away", async () => {
   await using dir = await tempDir();
   let writer: Deno.ChildProcess | undefined;
   const swapped = await swapMidRead(dir.path, async (file) => {
@@ -406,7 +421,7 @@ Deno.test("faults: a file replaced by a FIFO mid-read fails the run: no empty ba
   );
 });
 
-Deno.test("faults: a file replaced by a symbolic link to another file mid-read fails the run", async () => {
+withGunzip.test("faults: a file replaced by a symbolic link to another file mid-read fails the run", async () => {
   await using dir = await tempDir();
   const secret = `${dir.path}/secret`;
   await Deno.writeTextFile(secret, "not meant for this backup\n");
@@ -417,7 +432,7 @@ Deno.test("faults: a file replaced by a symbolic link to another file mid-read f
   await assertOnlyEarlier(swapped, /data\.bin was replaced by another file while it was backed up/);
 });
 
-Deno.test("faults: a file emptied mid-read fails the run unless --allow-empty: an empty read never rotates away a good backup", async () => {
+withGunzip.test("faults: a file emptied mid-read fails the run unless --allow-empty: an empty read never rotates away a good backup", async () => {
   await using dir = await tempDir();
   const swapped = await swapMidRead(dir.path, (file) => Deno.truncate(file, 0));
   await assertOnlyEarlier(
@@ -437,7 +452,7 @@ Deno.test("faults: a file emptied mid-read fails the run unless --allow-empty: a
   assert.equal((await run("gunzip", ["-c", r.stdout.trim()])).length, 0);
 });
 
-Deno.test("faults: a writer that stops after the first try: the retry succeeds with the final content", async () => {
+withZstd.test("faults: a writer that stops after the first try: the retry succeeds with the final content", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/data.bin`;
   const dest = `${dir.path}/b`;
@@ -489,7 +504,7 @@ async function statLine(path: string): Promise<string> {
   return new TextDecoder().decode(out).trim();
 }
 
-Deno.test("faults: no disturbance of the source: content, mtime, ctime, mode, owner, inode and its folder stay as they were", async () => {
+withBoth.test("faults: no disturbance of the source: content, mtime, ctime, mode, owner, inode and its folder stay as they were", async () => {
   await using dir = await tempDir();
   const home = `${dir.path}/home`;
   const file = `${home}/notes.db`;
@@ -536,15 +551,15 @@ async function locksOn(ino: number, pid: number): Promise<{ file: boolean; byPid
   };
 }
 
-/** python3's own executable: a wrapper (pyenv's shim) may fork it, and killing the wrapper would not free its lock. */
-const PYTHON = await new Deno.Command("python3", {
-  args: ["-c", "import sys; print(sys.executable)"],
-  stderr: "null",
-}).output().then(
-  (r) => r.code === 0 ? new TextDecoder().decode(r.stdout).trim() : undefined,
-  () => undefined,
+const withFlock = await needs("faults/changing_source_test.ts: the lock test", programs("flock"));
+const withPython = await needs(
+  "faults/changing_source_test.ts: the fcntl locks of the lock test (python3 takes them)",
+  programs("python3"),
 );
-if (!PYTHON) console.error("changing_source_test: no python3, so fcntl locks are not tried");
+/** python3's own executable: a wrapper (pyenv's shim) may fork it, and killing the wrapper would not free its lock. */
+const PYTHON = withPython.ignore ? undefined : new TextDecoder().decode(
+  await run("python3", ["-c", "import sys; print(sys.executable)"]),
+).trim();
 const PYTHON_LOCK = `
 import fcntl, sys
 with open(sys.argv[1], "r+b") as f:
@@ -603,7 +618,7 @@ async function holdSharedLock(kind: "flock" | "fcntl", file: string): Promise<De
 
 const LOCK_KINDS: ("flock" | "fcntl")[] = PYTHON ? ["flock", "fcntl"] : ["flock"];
 
-Deno.test("faults: while a backup reads the source, another process takes an exclusive lock on it and writes", async () => {
+withFlock.test("faults: while a backup reads the source, another process takes an exclusive lock on it and writes", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/app.db`;
   const dest = `${dir.path}/b`;

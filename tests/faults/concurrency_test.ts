@@ -7,7 +7,9 @@
  * gunzip, zstd -d and sha256, not only with tinybackup.
  */
 import assert from "node:assert/strict";
-import { hasProgram, run, tempDir, textBytes, tinybackup, visibleFiles } from "../cli/_cli.ts";
+import { emptyQueue, queued, runScript, takeJob } from "../_at_queue.ts";
+import { needs, programs } from "../_requires.ts";
+import { tempDir, textBytes, tinybackup, visibleFiles } from "../cli/_cli.ts";
 import type { Run } from "../cli/_cli.ts";
 import {
   assertCleanFailure,
@@ -22,7 +24,16 @@ import {
   stopAfterReading,
 } from "./_races.ts";
 
-const HAS_ZSTD = await hasProgram("zstd");
+/** Backups are read back with gunzip (and zstd -d where a run made .zst). */
+const GUNZIP = programs("gunzip");
+const withGunzip = await needs(
+  "faults/concurrency_test.ts: the waves, the storm and the series lock",
+  GUNZIP,
+);
+const withZstd = await needs(
+  "faults/concurrency_test.ts: the zstd series of the waves (gzip stands in)",
+  programs("zstd"),
+);
 
 interface BackupJson {
   path: string;
@@ -69,13 +80,13 @@ async function checkDestination(dest: string): Promise<Record<string, number>> {
 
 const WAVES = 3;
 
-Deno.test("faults: 3 waves of 16 runs at once into one destination (3 series, --force, --keep 3): no collision, nothing corrupt, keep holds", async () => {
+withGunzip.test("faults: 3 waves of 16 runs at once into one destination (3 series, --force, --keep 3): no collision, nothing corrupt, keep holds", async () => {
   await using dir = await tempDir();
   const dest = `${dir.path}/b`;
   await Deno.writeFile(`${dir.path}/a.db`, textBytes(100_000));
   await Deno.writeFile(`${dir.path}/c.bin`, randomBytes(2 * MiB));
   const keep = ["--keep", "3", "--json"];
-  const zstd = HAS_ZSTD ? "zstd" : "gzip";
+  const zstd = withZstd.ignore ? "gzip" : "zstd";
   const launchesOf = (wave: number) => [
     ...Array.from({ length: 6 }, () => ({
       series: "a.db",
@@ -182,7 +193,7 @@ Deno.test("faults: 3 waves of 16 runs at once into one destination (3 series, --
 
 const STORM = 12;
 
-Deno.test("faults: list, verify and prune while backups run never fail nor see a half-made backup", async () => {
+withGunzip.test("faults: list, verify and prune while backups run never fail nor see a half-made backup", async () => {
   await using dir = await tempDir();
   const dest = `${dir.path}/b`;
   const file = `${dir.path}/app.db`;
@@ -276,7 +287,7 @@ async function startStoppedBackup(file: string, dest: string): Promise<Started> 
   return started;
 }
 
-Deno.test("faults: a run of a series that another run holds waits, then exits 1 saying since when, writing nothing", async () => {
+withGunzip.test("faults: a run of a series that another run holds waits, then exits 1 saying since when, writing nothing", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/app.db`;
   const dest = `${dir.path}/b`;
@@ -315,7 +326,7 @@ Deno.test("faults: a run of a series that another run holds waits, then exits 1 
   await checkDestination(dest);
 });
 
-Deno.test("faults: a run killed while it held its series' lock never blocks the next run", async () => {
+withGunzip.test("faults: a run killed while it held its series' lock never blocks the next run", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/app.db`;
   const dest = `${dir.path}/b`;
@@ -327,55 +338,18 @@ Deno.test("faults: a run killed while it held its series' lock never blocks the 
   await checkDestination(dest);
 });
 
-const AT_INSTALLED = await hasProgram("at");
-if (!AT_INSTALLED) {
-  if (Deno.env.get("CI")) throw new Error("at(1) must be installed in CI");
-  console.error("concurrency_test: scheduled jobs SKIPPED, at(1) is not installed here");
-}
-
-async function queued(): Promise<number[]> {
-  const out = new TextDecoder().decode(await run("atq", ["-q", QUEUE]));
-  return out.split("\n").filter((l) => /^\d+\s/.test(l)).map((l) => parseInt(l));
-}
-
-async function clearQueue(): Promise<void> {
-  for (const n of await queued()) await run("atrm", [String(n)]).catch(() => {});
-}
-
-/**
- * Takes job `n` off the queue as atd does (`at -c`, `atrm`) and returns its
- * script. atrm fails now and then ("Cannot stat in .../atjobs") when another
- * at(1) command removes a job at the same moment, so it is tried again.
- */
-async function takeJob(n: number): Promise<Uint8Array> {
-  const script = await run("at", ["-c", String(n)]);
-  for (let attempt = 1; (await queued()).includes(n); attempt++) {
-    try {
-      await run("atrm", [String(n)]);
-    } catch (error) {
-      if (attempt === 5) throw error;
-      await sleep(50);
-    }
-  }
-  return script;
-}
-
-async function runScript(script: Uint8Array): Promise<{ code: number; stderr: string }> {
-  const child = new Deno.Command("sh", { stdin: "piped", stdout: "null", stderr: "piped" })
-    .spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(script);
-  await writer.close();
-  const { code, stderr } = await child.output();
-  return { code, stderr: new TextDecoder().decode(stderr) };
-}
+const withAtAndGunzip = await needs(
+  "faults/concurrency_test.ts: scheduled jobs fired together",
+  programs("at", "atq", "atrm"),
+  GUNZIP,
+);
 
 Deno.test({
   name:
     "faults: two scheduled jobs of one series fired at the same moment, twice, do not corrupt each other",
-  ignore: !AT_INSTALLED,
+  ignore: withAtAndGunzip.ignore,
   async fn() {
-    await clearQueue();
+    await emptyQueue(QUEUE);
     await using dir = await tempDir();
     const env = { TINYBACKUP_AT_QUEUE: QUEUE, XDG_STATE_HOME: `${dir.path}/state` };
     const cli = (args: string[]) => tinybackup(args, { env });
@@ -407,9 +381,9 @@ Deno.test({
         await Deno.writeFile(file, content);
         // Both fire at once: their scripts, taken off the queue, run side by side.
         const scripts = [];
-        for (const n of await queued()) scripts.push(await takeJob(n));
+        for (const n of await queued(QUEUE)) scripts.push(await takeJob(n));
         assert.equal(scripts.length, 2);
-        const ran = await Promise.all(scripts.map(runScript));
+        const ran = await Promise.all(scripts.map((script) => runScript(script)));
         for (const r of ran) {
           assert.equal(r.code, 0, r.stderr);
           assert.equal(r.stderr, "", "a good run prints nothing");
@@ -417,7 +391,11 @@ Deno.test({
         // Each queued exactly one successor: two jobs, no more, no fewer.
         const now = await jobs();
         assert.deepEqual(now.map((j: { id: string }) => j.id).sort(), ids);
-        assert.equal((await queued()).length, 2, `round ${round}: each job queued one successor`);
+        assert.equal(
+          (await queued(QUEUE)).length,
+          2,
+          `round ${round}: each job queued one successor`,
+        );
         for (const j of now) assert.match(j.lastRun.result, /^(ok|unchanged)$/);
 
         const log = await cli(["log", "--json"]);
@@ -447,7 +425,7 @@ Deno.test({
         `faults/concurrency: 2 scheduled jobs of one series fired together twice: 4 runs ok, ${made.length} backups made, names distinct, each job re-queued once per run, run log whole, verify passes`,
       );
     } finally {
-      await clearQueue();
+      await emptyQueue(QUEUE);
     }
   },
 });

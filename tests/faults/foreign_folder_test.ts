@@ -11,20 +11,11 @@ import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { type BackupMetadata, formatMetadata } from "../../lib/backup/metadata.ts";
 import { backupFileName } from "../../lib/backup/naming.ts";
-import {
-  IS_ROOT,
-  NOBODY,
-  type Run,
-  snapshotTree,
-  tempDir,
-  textBytes,
-  tinybackup,
-} from "../cli/_cli.ts";
+import { needs, programs, ROOT } from "../_requires.ts";
+import { NOBODY, type Run, snapshotTree, tempDir, textBytes, tinybackup } from "../cli/_cli.ts";
 
-if (!IS_ROOT) {
-  if (Deno.env.get("CI")) throw new Error("the foreign folder tests must run as root in CI");
-  console.error("faults/foreign_folder: SKIPPED, not root: cannot play other users here");
-}
+/** Root plays the other users, and runs tinybackup as them through setpriv. */
+const withRoot = await needs("faults/foreign_folder_test.ts", ROOT, programs("setpriv"));
 
 const ATTACKER = { uid: 4260, gid: 4260 };
 
@@ -163,7 +154,7 @@ const SCENES: Scene[] = [
 Deno.test({
   name:
     "faults/foreign: every command refuses a destination whose metadata another user could have written",
-  ignore: !IS_ROOT,
+  ignore: withRoot.ignore,
   async fn() {
     let refused = 0;
     for (const scene of SCENES) {
@@ -208,7 +199,7 @@ Deno.test({
 
 Deno.test({
   name: "faults/foreign: a destination that is the user's alone still works, root-owned parts too",
-  ignore: !IS_ROOT,
+  ignore: withRoot.ignore,
   async fn() {
     await using dir = await tempDir();
     await Deno.chmod(dir.path, 0o755);

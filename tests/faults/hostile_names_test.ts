@@ -16,14 +16,21 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { backupFileName } from "../../lib/backup/naming.ts";
-import { hasProgram, run, runAt, sameBytes, tempDir, tinybackup } from "../cli/_cli.ts";
+import { emptyQueue, queued, runScript, takeJob } from "../_at_queue.ts";
+import { needs, programs } from "../_requires.ts";
+import { run, sameBytes, tempDir, tinybackup } from "../cli/_cli.ts";
 
 const QUEUE = "h";
-const AT_INSTALLED = await hasProgram("at");
-if (!AT_INSTALLED) {
-  if (Deno.env.get("CI")) throw new Error("at(1) must be installed in CI");
-  console.log("faults/hostile_names: SKIPPED scheduling, at(1) is not installed here");
-}
+const GUNZIP = programs("gunzip");
+const withAtAndGunzip = await needs(
+  "faults/hostile_names_test.ts: the scheduling lifecycle",
+  programs("at", "atq", "atrm"),
+  GUNZIP,
+);
+const withGunzip = await needs(
+  "faults/hostile_names_test.ts: 3 tests reading with gunzip",
+  GUNZIP,
+);
 
 /** Every canary a hostile name or destination could create if something ran it. */
 const CANARIES = Array.from({ length: 20 }, (_, i) => `PWNED_${i}`);
@@ -84,33 +91,10 @@ function contentFor(index: number, version: number): Uint8Array {
   return new TextEncoder().encode(text);
 }
 
-/** The job numbers in the test queue, from atq. */
-async function queued(): Promise<number[]> {
-  const out = new TextDecoder().decode(await run("atq", ["-q", QUEUE]));
-  return out.split("\n").filter((l) => /^\d+\s/.test(l)).map((l) => parseInt(l));
-}
-
-async function clearQueue(): Promise<void> {
-  if (!AT_INSTALLED) return;
-  for (const n of await queued()) await runAt("atrm", [String(n)]);
-}
-
 /** Takes job `n` off the queue (`at -c`, `atrm`) and runs its script with sh in `cwd`, as atd would. */
 async function runAsAtd(n: number, cwd: string): Promise<{ code: number; stderr: string }> {
-  const script = await runAt("at", ["-c", String(n)]);
-  await runAt("atrm", [String(n)]);
-  const child = new Deno.Command("sh", {
-    cwd,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(script);
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, stderr: decoder.decode(stdout) + decoder.decode(stderr) };
+  const { code, stdout, stderr } = await runScript(await takeJob(n), cwd);
+  return { code, stderr: stdout + stderr };
 }
 
 /** Every canary found: in the folders named, and anywhere below `root`. */
@@ -165,12 +149,9 @@ async function fingerprint(root: string): Promise<string[]> {
 
 Deno.test({
   name: "faults/hostile names: backup, schedule, job run, list, verify, restore, unschedule",
-  ignore: !AT_INSTALLED,
+  ignore: withAtAndGunzip.ignore,
   async fn() {
-    if ((await new Deno.Command("pgrep", { args: ["-x", "atd"] }).output()).code !== 0) {
-      await run("atd", []);
-    }
-    await clearQueue();
+    await emptyQueue(QUEUE);
     await using dir = await tempDir();
     const root = dir.path;
     const src = `${root}/src`;
@@ -258,7 +239,7 @@ Deno.test({
         while (next < NAMES.length) await lifecycle(next++);
       };
       await Promise.all([worker(), worker(), worker()]);
-      assert.deepEqual(await queued(), [], "every job is gone from the queue");
+      assert.deepEqual(await queued(QUEUE), [], "every job is gone from the queue");
 
       const log = JSON.parse((await cli(["log", "--json"])).stdout);
       assert.equal(log.length, NAMES.length);
@@ -283,12 +264,12 @@ Deno.test({
           `0 of ${CANARIES.length} canaries created`,
       );
     } finally {
-      await clearQueue();
+      await emptyQueue(QUEUE);
     }
   },
 });
 
-Deno.test("faults/hostile names: a relative destination starting with '-' and a 256-byte name", async () => {
+withGunzip.test("faults/hostile names: a relative destination starting with '-' and a 256-byte name", async () => {
   await using dir = await tempDir();
   const content = contentFor(0, 3);
   await Deno.writeFile(`${dir.path}/notes.db`, content);
@@ -312,7 +293,7 @@ Deno.test("faults/hostile names: a relative destination starting with '-' and a 
   assert.equal(await Deno.lstat(`${dir.path}/b`).catch(() => undefined), undefined);
 });
 
-Deno.test("faults/hostile names: symlinks planted at the next backups' names are not followed", async () => {
+withGunzip.test("faults/hostile names: symlinks planted at the next backups' names are not followed", async () => {
   await using dir = await tempDir();
   const dest = `${dir.path}/dest`;
   const outside = `${dir.path}/outside`;
@@ -419,7 +400,7 @@ for (
   });
 }
 
-Deno.test("faults/hostile names: a destination reached through a symlink still works", async () => {
+withGunzip.test("faults/hostile names: a destination reached through a symlink still works", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(`${dir.path}/real`);
   await Deno.symlink(`${dir.path}/real`, `${dir.path}/link`);

@@ -13,10 +13,9 @@
  * as fast as it can during large backups to check both.
  */
 import assert from "node:assert/strict";
+import { needs, programs, ROOT } from "../_requires.ts";
 import {
   commandLine,
-  hasProgram,
-  IS_ROOT,
   NOBODY,
   type Run,
   run,
@@ -26,10 +25,12 @@ import {
   textBytes,
 } from "../cli/_cli.ts";
 
-if (!IS_ROOT) {
-  if (Deno.env.get("CI")) throw new Error("the permission tests must run as root in CI");
-  console.log("faults/permissions: SKIPPED, not root: cannot run cases as another user here");
-}
+const withRootAndSetpriv = await needs("faults/permissions_test.ts", ROOT, programs("setpriv"));
+const withAcl = await needs(
+  "faults/permissions_test.ts: default ACL",
+  ROOT,
+  programs("setpriv", "setfacl", "getfacl"),
+);
 
 const COMPRESSIONS = ["gzip", "zstd", "none"] as const;
 
@@ -100,7 +101,7 @@ const SOURCE_MODES = [0o600, 0o640, 0o644, 0o400, 0o755];
 
 Deno.test({
   name: "faults/permissions: a backup and its metadata are never more readable than the source",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     let checked = 0;
@@ -183,7 +184,7 @@ async function watchStaging(dest: string, done: () => boolean) {
 Deno.test({
   name:
     "faults/permissions: temporary files are 0600 until complete, in a 0700 folder, even with umask 000",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     // Random content compresses slowly, so the staged file lives long enough to be seen often.
@@ -254,7 +255,7 @@ Deno.test({
 
 Deno.test({
   name: "faults/permissions: restore writes the original mode, whatever the umask",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     let restored = 0;
@@ -289,7 +290,7 @@ Deno.test({
 Deno.test({
   name:
     "faults/permissions: unreadable sources and unwritable destinations exit 2 and write nothing",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     const { w, root } = t;
@@ -441,7 +442,7 @@ const OTHER_GROUP = 4244;
 Deno.test({
   name:
     "faults/permissions: a setgid destination of another group never lets that group read a backup",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     const dest = `${t.w}/shared`;
@@ -477,13 +478,8 @@ Deno.test({
 Deno.test({
   name:
     "faults/permissions: a default ACL on the destination never lets a named user read a backup",
-  ignore: !IS_ROOT,
+  ignore: withAcl.ignore,
   async fn() {
-    if (!(await hasProgram("setfacl"))) {
-      if (Deno.env.get("CI")) throw new Error("setfacl (package acl) must be installed in CI");
-      console.error("faults/permissions: default ACL test SKIPPED, setfacl is not installed here");
-      return;
-    }
     await using t = await setUp();
     const dest = `${t.w}/acl`;
     await folder(dest, 0o755, NOBODY);
@@ -518,7 +514,7 @@ Deno.test({
 Deno.test({
   name:
     "faults/permissions: a backup of a 0666 source is read-only: no other user can overwrite it",
-  ignore: !IS_ROOT,
+  ignore: withRootAndSetpriv.ignore,
   async fn() {
     await using t = await setUp();
     const file = `${t.w}/open.db`;

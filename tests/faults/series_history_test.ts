@@ -6,21 +6,14 @@
  * Backups are read back with gunzip; the clock is moved with faketime.
  */
 import assert from "node:assert/strict";
-import {
-  commandLine,
-  hasProgram,
-  type Run,
-  run,
-  tempDir,
-  tinybackup,
-  visibleFiles,
-} from "../cli/_cli.ts";
+import { needs, programs } from "../_requires.ts";
+import { commandLine, type Run, run, tempDir, tinybackup, visibleFiles } from "../cli/_cli.ts";
 
-const HAS_FAKETIME = await hasProgram("faketime");
-if (!HAS_FAKETIME) {
-  if (Deno.env.get("CI")) throw new Error("faketime must be installed in CI");
-  console.error("faults/series_history: clock tests SKIPPED, faketime is not installed here");
-}
+const withGunzip = await needs("faults/series_history_test.ts", programs("gunzip"));
+const withFaketime = await needs(
+  "faults/series_history_test.ts: the clock a year ahead",
+  programs("gunzip", "faketime"),
+);
 
 /** Runs tinybackup with the clock moved by `offset` (faketime's -f syntax, e.g. "+365d"). */
 async function tinybackupAt(offset: string, args: string[]): Promise<Run> {
@@ -46,7 +39,7 @@ async function contentsIn(dest: string): Promise<string[]> {
   return contents;
 }
 
-Deno.test("faults/history: a truncated newest backup is not taken for 'unchanged': a new one is made", async () => {
+withGunzip.test("faults/history: a truncated newest backup is not taken for 'unchanged': a new one is made", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/notes.db`;
   const dest = `${dir.path}/b`;
@@ -68,7 +61,7 @@ Deno.test("faults/history: a truncated newest backup is not taken for 'unchanged
   assert.equal(verify.stdout, `ok   ${second.stdout.trim()}\n`);
 });
 
-Deno.test("faults/history: a newest backup with one byte flipped (same size) is not taken for 'unchanged'", async () => {
+withGunzip.test("faults/history: a newest backup with one byte flipped (same size) is not taken for 'unchanged'", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/notes.db`;
   const dest = `${dir.path}/b`;
@@ -95,7 +88,7 @@ Deno.test("faults/history: a newest backup with one byte flipped (same size) is 
 Deno.test({
   name:
     "faults/history: a backup made while the clock was a year ahead never pushes out the backups made after it",
-  ignore: !HAS_FAKETIME,
+  ignore: withFaketime.ignore,
   async fn() {
     await using dir = await tempDir();
     const file = `${dir.path}/notes.db`;
@@ -133,7 +126,7 @@ Deno.test({
   },
 });
 
-Deno.test("faults/history: --keep 3 keeps 3 distinct versions: after C, A, B, A the last A, B and C", async () => {
+withGunzip.test("faults/history: --keep 3 keeps 3 distinct versions: after C, A, B, A the last A, B and C", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/notes.db`;
   const dest = `${dir.path}/b`;
