@@ -6,7 +6,16 @@
 import assert from "node:assert/strict";
 import { atq, emptyQueue, jobScript, queued, runScript, takeJob } from "../_at_queue.ts";
 import { AT_DAEMON, needs, programs } from "../_requires.ts";
-import { run, sameBytes, tempDir, textBytes, tinybackup, visibleFiles } from "./_cli.ts";
+import { stopAfterReading } from "../faults/_races.ts";
+import {
+  commandLine,
+  run,
+  sameBytes,
+  tempDir,
+  textBytes,
+  tinybackup,
+  visibleFiles,
+} from "./_cli.ts";
 
 const QUEUE = "x";
 const AT = programs("at", "atq", "atrm");
@@ -448,4 +457,57 @@ test("at queues the job for the moment jobs reports, whatever the time zone", as
     assert.equal(queuedAt.toISOString(), job.next, `${tz}: ${line}`);
     await t.cli(["unschedule", "--all"]);
   }
+});
+
+test("a job run that finds another run of its series going waits, then logs since when, and keeps its chain", async () => {
+  await using t = await setUp();
+  const file = `${t.dir}/notes.db`;
+  const dest = `${t.dir}/b`;
+  await Deno.writeFile(file, new Uint8Array(64 * 1024 * 1024).map((_, i) => (i * 7919) >> 3));
+  const scheduled = await t.cli([
+    "--file",
+    file,
+    "--dest",
+    dest,
+    "--every",
+    "1h",
+    "--schedule-only",
+  ]);
+  assert.equal(scheduled.code, 0, scheduled.stderr);
+  const [job] = await t.jobs();
+
+  // A backup by hand, paused mid-read, holds the series.
+  const [program, ...args] = commandLine(["--file", file, "--dest", dest]);
+  const manual = new Deno.Command(program, { args, stdout: "null", stderr: "null" }).spawn();
+  try {
+    assert.ok(await stopAfterReading(manual.pid, file, 8 * 1024 * 1024), "caught mid-read");
+    const ran = await runAsAtd(job.atJob as number);
+    assert.equal(ran.code, 1);
+    assert.match(ran.stderr, new RegExp(`has been running since .* \\(pid ${manual.pid}\\)`));
+    const [record] = (await t.log()).slice(-1);
+    assert.equal(record.result, "failed");
+    assert.match(
+      record.message as string,
+      new RegExp(
+        `^another run of 'notes\\.db' to .* has been running since .* \\(pid ${manual.pid}\\); this run made no backup$`,
+      ),
+    );
+    // The next run was queued before the backup was tried: the chain holds.
+    assert.equal((await queued(QUEUE)).length, 1);
+  } finally {
+    manual.kill("SIGCONT");
+    await manual.status;
+  }
+});
+
+test("a running mark left by a killed run does not make its job look alive", async () => {
+  await using t = await setUp();
+  // What a run killed with SIGKILL leaves: its mark, no longer held by anyone.
+  await Deno.mkdir(`${t.dir}/state/tinybackup/running`, { recursive: true });
+  await Deno.writeTextFile(`${t.dir}/state/tinybackup/running/0badc0de`, "2026-01-01T00:00:00Z\n");
+  const r = await t.cli(["unschedule", "0badc0de"]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /no scheduled job with id 0badc0de/);
+  assert.deepEqual([...Deno.readDirSync(`${t.dir}/state/tinybackup/running`)], []);
 });
