@@ -117,6 +117,10 @@ export async function restoreToFile(
         "restore to a folder you can write to, with --to",
       );
     }
+    // A folder of the kernel's (in /proc, /sys) takes no new files.
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`cannot make files in ${folder}`, "restore somewhere else, with --to");
+    }
     throw error;
   }
   try {

@@ -174,7 +174,8 @@ async function stage(
   output: AsyncIterable<Uint8Array>,
   mayCopy: boolean,
 ): Promise<Staged> {
-  const access = accessFor(source);
+  // Asked once the read is over: the read settles who may read the source.
+  const access = () => accessFor(source);
   if (!mayCopy || compression !== "none" || !store.stageCopy) {
     return await store.stage(output, access);
   }
@@ -226,7 +227,7 @@ async function publish(
       const file = backupFileName(partial.name, time, sequence, partial.compression);
       const metadata: BackupMetadata = { ...partial, file };
       const text = new TextEncoder().encode(formatMetadata(metadata));
-      const stagedMetadata = await store.stage([text], PRIVATE);
+      const stagedMetadata = await store.stage([text], () => PRIVATE);
       try {
         if (!(await stagedMetadata.publish(metadataPathFor(file)))) continue;
         let published = false;
@@ -274,20 +275,48 @@ async function firstUnusedSequence(
 }
 
 /**
- * Applies `keep` to the series, reading the destination again so that
- * backups made meanwhile by concurrent runs count too. The backup this run
- * made is never removed, even if a run that started later finished first.
+ * Applies `keep` to the series, reading the destination again (under the
+ * series lock, so it holds exactly what this run left). The backup this run
+ * made is never removed.
  */
-async function rotate(options: BackupOptions, made?: Backup): Promise<Backup[]> {
+async function rotate(options: BackupOptions, made: Backup): Promise<Backup[]> {
   const { backups } = await readCatalog(options.store);
   const origin = options.source.info();
   const series = backups.filter((b) =>
     b.metadata.name === options.name && sameOrigin(b.metadata.source, origin)
   );
-  const doomed = backupsToRemove(series, options.keep)
-    .filter((b) => b.metadata.file !== made?.metadata.file);
+  const doomed = (await backupsToRotate(options.store, series, options.keep, made))
+    .filter((b) => b.metadata.file !== made.metadata.file);
   await removeBackups(options.store, doomed);
   return doomed;
+}
+
+/**
+ * What `keep` removes from one series (see backupsToRemove), less the spare
+ * copies of a version whose kept copy is damaged: those are the version's
+ * last good copies. `whole` is a backup known to be intact (the one this
+ * run made or checked), spared the re-read.
+ */
+export async function backupsToRotate(
+  store: Store,
+  series: readonly Backup[],
+  keep: number,
+  whole?: Backup,
+): Promise<Backup[]> {
+  const doomed = backupsToRemove(series, keep);
+  const kept = new Map(
+    series.filter((b) => !doomed.includes(b)).map((b) => [b.metadata.sha256, b]),
+  );
+  const damaged = new Set<string>();
+  for (const content of new Set(doomed.map((b) => b.metadata.sha256))) {
+    const copy = kept.get(content);
+    if (
+      copy && copy.metadata.file !== whole?.metadata.file && await storedBytesProblem(store, copy)
+    ) {
+      damaged.add(content);
+    }
+  }
+  return doomed.filter((b) => !damaged.has(b.metadata.sha256));
 }
 
 /**

@@ -29,11 +29,12 @@ export async function lockSeries(
   // A name may hold any character and 255 bytes; its hash makes a short, safe file name.
   const key = createHash("sha256").update(name).digest("hex").slice(0, 32);
   const holder = JSON.stringify({ pid: Deno.pid, since: new Date().toISOString() });
-  const deadline = Date.now() + waitSeconds * 1000;
+  // The monotonic clock: a clock jump neither cuts the wait short nor makes it endless.
+  const deadline = performance.now() + waitSeconds * 1000;
   while (true) {
     const lock = await store.tryLock(key, holder);
     if (!("heldBy" in lock)) return lock;
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       throw new RunError(
         `another run of '${name}' to ${store.location} ${
           describeHolder(lock.heldBy)

@@ -5,7 +5,7 @@
  * so every human-readable line is escaped for the terminal here, once.
  */
 import type { RunError, UsageError } from "../errors.ts";
-import { escapeForTerminal, jsonForTerminal } from "./terminal_text.ts";
+import { escapeForTerminal, jsonForTerminal } from "../terminal_text.ts";
 
 /** Prints a result line to stdout, escaped: one line it is, whatever the names in it hold. */
 export function printResult(line: string): void {

@@ -1,7 +1,6 @@
 /** `tinybackup prune`: apply a keep count to one series now. */
 import { readCatalog } from "../backup/catalog.ts";
-import { backupsToRemove } from "../backup/retention.ts";
-import { removeBackups } from "../backup/run_backup.ts";
+import { backupsToRotate, removeBackups } from "../backup/run_backup.ts";
 import { parsePruneArgs } from "./args.ts";
 import { openDestination, selectBackups } from "./destination.ts";
 import { backupJson } from "./format.ts";
@@ -15,9 +14,11 @@ export async function pruneCommand(argv: string[]): Promise<void> {
   const selected = await selectBackups((await readCatalog(store)).backups, args);
   // With --file alone, each series made from that file keeps its own N.
   const names = [...new Set(selected.map((b) => b.metadata.name))];
-  const doomed = names.flatMap((name) =>
-    backupsToRemove(selected.filter((b) => b.metadata.name === name), args.keep)
-  );
+  const doomed = [];
+  for (const name of names) {
+    const series = selected.filter((b) => b.metadata.name === name);
+    doomed.push(...await backupsToRotate(store, series, args.keep));
+  }
   if (!args.dryRun) await removeBackups(store, doomed);
   if (args.json) {
     printJson(doomed.map(backupJson));

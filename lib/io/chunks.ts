@@ -9,6 +9,21 @@
 /** Bytes asked for per read: big enough that per-call costs vanish, small enough to stay in cache. */
 const CHUNK_SIZE = 256 * 1024;
 
+/**
+ * How often a loop of synchronous reads lets the event loop run. Signals
+ * (SIGINT, see interrupt.ts) are handled only then, and a loop that only
+ * awaits chunks it already has never lets it. A turn costs about 2 ms here,
+ * so a time-based turn costs 1% and keeps Ctrl-C prompt.
+ */
+const TURN_EVERY_MS = 200;
+let lastTurn = performance.now();
+
+async function letEventLoopRun(): Promise<void> {
+  if (performance.now() - lastTurn < TURN_EVERY_MS) return;
+  await new Promise((wake) => setTimeout(wake, 0));
+  lastTurn = performance.now();
+}
+
 /** Anything read like a file: a file, standard input. */
 export interface Readable {
   readSync(buffer: Uint8Array): number | null;
@@ -24,6 +39,7 @@ export async function* readChunks(reader: Readable): AsyncGenerator<Uint8Array> 
     const n = reader.readSync(buffer);
     if (n === null) return;
     yield buffer.subarray(0, n);
+    await letEventLoopRun();
   }
 }
 
@@ -37,6 +53,22 @@ export async function* readChunksReusing(reader: Readable): AsyncGenerator<Uint8
   const buffer = new Uint8Array(CHUNK_SIZE);
   while (true) {
     const n = reader.readSync(buffer);
+    if (n === null) return;
+    yield buffer.subarray(0, n);
+    await letEventLoopRun();
+  }
+}
+
+/**
+ * Like readChunksReusing, for a reader that may wait long for its next
+ * bytes (a pipe): read asynchronously, so a signal is heard while it waits.
+ */
+export async function* readChunksReusingAsync(
+  reader: { read(buffer: Uint8Array): Promise<number | null> },
+): AsyncGenerator<Uint8Array> {
+  const buffer = new Uint8Array(CHUNK_SIZE);
+  while (true) {
+    const n = await reader.read(buffer);
     if (n === null) return;
     yield buffer.subarray(0, n);
   }

@@ -7,7 +7,7 @@
 import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/naming.ts";
 import { parseDuration } from "./duration.ts";
 import { anchorFor, nextRunAfter, parseTimeOfDay } from "./next_run.ts";
-import { escapeForTerminal } from "../cli/terminal_text.ts";
+import { escapeForTerminal } from "../terminal_text.ts";
 import { quoteForSh } from "./quote.ts";
 
 export type JobSchedule =

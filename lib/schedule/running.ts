@@ -17,9 +17,16 @@ export async function markRunning(id: string): Promise<AsyncDisposable> {
   await ensureStateDir();
   await Deno.mkdir(runningDir(), { recursive: true, mode: 0o700 });
   const path = join(runningDir(), id);
-  // Shared: two runs of one job may overlap, and each marks it running.
-  const file = await Deno.open(path, { write: true, create: true, mode: 0o600 });
-  await file.lock(false);
+  let file: Deno.FsFile;
+  while (true) {
+    file = await Deno.open(path, { write: true, create: true, mode: 0o600 });
+    // Shared: two runs of one job may overlap, and each marks it running.
+    await file.lock(false);
+    // A look at the marks may have removed the file between the open and the lock.
+    const onDisk = await Deno.stat(path).catch(() => undefined);
+    if (onDisk?.ino === (await file.stat()).ino) break;
+    file.close();
+  }
   await file.write(new TextEncoder().encode(new Date().toISOString() + "\n"));
   return {
     [Symbol.asyncDispose]: async () => {

@@ -20,8 +20,8 @@ import type { Ownership } from "../backup/permissions.ts";
 import type { OpenFile } from "../stores/store.ts";
 import type { Source } from "./source.ts";
 
-/** What must not change while the file is read. */
-interface Snapshot {
+/** What must not change while the file is read: its content, and who may read it. */
+interface Snapshot extends Ownership {
   size: number;
   mtime: number;
   ctime: number;
@@ -38,12 +38,15 @@ function snapshotOf(info: fs.Stats): Snapshot {
     ctime: info.ctimeMs,
     ino: info.ino,
     dev: info.dev,
+    uid: info.uid,
+    gid: info.gid,
+    mode: info.mode & 0o7777,
   };
 }
 
 function sameSnapshot(a: Snapshot, b: Snapshot): boolean {
   return a.size === b.size && a.mtime === b.mtime && a.ctime === b.ctime && a.ino === b.ino &&
-    a.dev === b.dev;
+    a.dev === b.dev && a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
 }
 
 /** O_NONBLOCK: opening a FIFO put in the file's place must not wait for a writer. */
@@ -52,14 +55,15 @@ const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 export class FileSource implements Source {
   readonly rereadable = true;
   /** The file as the run found it: every read must be of this very file. */
-  readonly #opened: Deno.FileInfo;
-  #stat: { mode: number; mtime: Date | null; uid: number; gid: number };
+  readonly #opened: fs.Stats;
+  /** The file as last seen, for metadata. */
+  #stat: fs.Stats;
   /** What the last read began with, how many bytes it got, and the file it has open. */
   #lastRead: { before: Snapshot; bytesRead: number; file: OpenFile } | undefined;
 
-  private constructor(readonly path: string, stat: Deno.FileInfo) {
+  private constructor(readonly path: string, stat: fs.Stats) {
     this.#opened = stat;
-    this.#stat = { mode: stat.mode!, mtime: stat.mtime, uid: stat.uid!, gid: stat.gid! };
+    this.#stat = stat;
   }
 
   /**
@@ -106,15 +110,25 @@ export class FileSource implements Source {
         `pipe it in instead: cat ${path} | tinybackup --stdin --name ${basename(path)} --dest DIR`,
       );
     }
+    // Opened as every read opens it, so a FIFO put in its place since the stat cannot hang it.
+    let fd: number;
     try {
-      (await Deno.open(absolute, { read: true })).close();
+      fd = fs.openSync(absolute, OPEN_FLAGS);
     } catch (error) {
-      if (error instanceof Deno.errors.PermissionDenied) {
+      const code = (error as { code?: string }).code;
+      if (code === "EACCES" || code === "EPERM") {
         throw new UsageError(`cannot read file: ${path}: permission denied`);
       }
+      if (code === "ENOENT") throw new UsageError(`file not found: ${path}`);
       throw error;
     }
-    return new FileSource(absolute, stat);
+    try {
+      const opened = fs.fstatSync(fd);
+      if (!opened.isFile()) throw new UsageError(`not a regular file: ${path}`);
+      return new FileSource(absolute, opened);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   get expectedSize(): number {
@@ -143,11 +157,7 @@ export class FileSource implements Source {
   async *read(): AsyncGenerator<Uint8Array> {
     this.#closeLastRead();
     const fd = this.#openSameFile();
-    const lastRead = {
-      before: snapshotOf(fs.fstatSync(fd)),
-      bytesRead: 0,
-      file: { fd, path: this.path },
-    };
+    const lastRead = { before: snapshotOf(fs.fstatSync(fd)), bytesRead: 0, file: { fd } };
     this.#lastRead = lastRead;
     const reader = {
       readSync: (buffer: Uint8Array) => fs.readSync(fd, buffer, 0, buffer.length, null) || null,
@@ -213,12 +223,26 @@ export class FileSource implements Source {
     } catch {
       return Promise.resolve(true);
     }
-    this.#stat = { mode: now.mode, mtime: now.mtime, uid: now.uid, gid: now.gid };
+    this.#stat = now;
     return Promise.resolve(bytesRead !== before.size || !sameSnapshot(before, snapshotOf(now)));
   }
 
+  /**
+   * Who may read the file: as the read found it, and as its path shows it
+   * now, whichever allows less. The read settles it, so a chmod while the
+   * run began (or waited for a lock) counts; a change during the read also
+   * makes changedDuringLastRead true.
+   */
   ownership(): Ownership {
-    return { uid: this.#stat.uid, gid: this.#stat.gid, mode: this.#stat.mode & 0o7777 };
+    const before = this.#lastRead!.before;
+    let now: fs.Stats;
+    try {
+      now = fs.statSync(this.path);
+    } catch {
+      return { ...before, mode: 0 };
+    }
+    const same = now.uid === before.uid && now.gid === before.gid;
+    return { ...before, mode: same ? before.mode & now.mode & 0o7777 : 0 };
   }
 
   info(): SourceInfo {
@@ -226,7 +250,7 @@ export class FileSource implements Source {
       kind: "file",
       path: this.path,
       mode: this.#stat.mode & 0o7777,
-      mtime: this.#stat.mtime?.toISOString() ?? new Date(0).toISOString(),
+      mtime: this.#stat.mtime.toISOString(),
     };
   }
 }

@@ -1,6 +1,6 @@
 /** Standard input: read once, as it comes, so it can never be re-read. */
 import type { SourceInfo } from "../backup/metadata.ts";
-import { readChunksReusing } from "../io/chunks.ts";
+import { readChunksReusingAsync } from "../io/chunks.ts";
 import type { Source } from "./source.ts";
 
 export class StdinSource implements Source {
@@ -8,7 +8,8 @@ export class StdinSource implements Source {
   readonly expectedSize = undefined;
 
   read(): AsyncIterable<Uint8Array> {
-    return readChunksReusing(Deno.stdin);
+    // A pipe may stay silent for long: waiting asynchronously lets Ctrl-C through.
+    return readChunksReusingAsync(Deno.stdin);
   }
 
   changedDuringLastRead(): Promise<boolean> {

@@ -7,6 +7,10 @@
  * if it belongs to the running user (or root) and nobody else may write it:
  * whoever could write there could plant backups that list, verify and
  * restore would take for real, and that rotation would keep instead of ours.
+ * The same goes for the top folder and every folder above it: whoever could
+ * rename an entry in one of them could swap the whole hidden folder, after
+ * any check, for one of their own (a sticky folder, as /tmp is, lets nobody
+ * rename what is not theirs).
  */
 import { dirname, join } from "node:path";
 import { type Access, accessProblem } from "../backup/permissions.ts";
@@ -51,6 +55,7 @@ export class LocalStore implements Store {
       // Made just now, or found: either way, checked after mkdir, which takes what it finds.
       this.#checked = false;
       await this.#checkInternalFolders();
+      await this.#makePrivate();
       // A folder that exists can still refuse new names; find out before any work.
       for (const folder of ["", this.#internal, this.stagingFolder]) {
         const probe = this.pathOf(join(folder, `${PROBE_PREFIX}${crypto.randomUUID()}`));
@@ -63,11 +68,19 @@ export class LocalStore implements Store {
       await Deno.mkdir(this.pathOf(this.#locks), { recursive: true, mode: 0o700 });
       this.#checked = false;
       await this.#checkInternalFolders();
+      await this.#makePrivate();
     } catch (error) {
       if (error instanceof Deno.errors.PermissionDenied || isReadOnly(error)) {
         throw new UsageError(
           `destination is not writable: ${this.location}`,
           "choose a folder you can write to, or fix its permissions",
+        );
+      }
+      // A folder of the kernel's (in /proc, /sys) takes no new folders.
+      if (error instanceof Deno.errors.NotFound) {
+        throw new UsageError(
+          `cannot make folders in ${this.location}`,
+          "choose another destination",
         );
       }
       if (
@@ -76,6 +89,21 @@ export class LocalStore implements Store {
         throw new UsageError(`destination is not a folder: ${this.location}`);
       }
       throw error;
+    }
+  }
+
+  /**
+   * Gives the internal folders mode 0700 where they have more (made by
+   * hand, say): a file the kernel copies takes its source's mode while it
+   * fills, and only its folder keeps that private. Those not this user's
+   * are root's, which this user cannot write into anyway.
+   */
+  async #makePrivate(): Promise<void> {
+    for (const folder of [this.#internal, this.stagingFolder, this.#locks]) {
+      const info = await Deno.lstat(this.pathOf(folder)).catch(() => undefined);
+      if (info && info.uid === Deno.uid() && (info.mode! & 0o077) !== 0) {
+        await Deno.chmod(this.pathOf(folder), 0o700);
+      }
     }
   }
 
@@ -99,12 +127,14 @@ export class LocalStore implements Store {
   }
 
   /**
-   * Checks every internal folder that exists (see the top of this file),
-   * once, before anything inside them is trusted.
+   * Checks the folders leading to the store and every internal folder that
+   * exists (see the top of this file), once, before anything inside them is
+   * trusted.
    * @throws {UsageError} when one is not the running user's alone
    */
   async #checkInternalFolders(): Promise<void> {
     if (this.#checked) return;
+    await this.#checkPathToStore();
     for (const folder of [this.#internal, this.stagingFolder, this.#locks]) {
       const path = this.pathOf(folder);
       let info: Deno.FileInfo;
@@ -132,19 +162,58 @@ export class LocalStore implements Store {
     this.#checked = true;
   }
 
-  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, access: Access): Promise<Staged> {
+  /**
+   * Refuses a store that someone else could swap (see the top of this file):
+   * the folder, the one it links to if it is a link, and every folder above.
+   */
+  async #checkPathToStore(): Promise<void> {
+    const real = await Deno.realPath(this.location).catch(() => undefined);
+    const folders = new Set([...foldersUpTo(this.location), ...(real ? foldersUpTo(real) : [])]);
+    for (const folder of folders) {
+      const info = await Deno.stat(folder).catch(() => undefined);
+      // Not made yet (prepare makes it), or not reachable: other checks say so.
+      if (!info) continue;
+      const mode = info.mode! & 0o7777;
+      const me = Deno.uid();
+      if (me !== null && info.uid !== null && info.uid !== me && info.uid !== 0) {
+        throw new UsageError(
+          `${folder} belongs to another user (uid ${info.uid}), who could swap the backups in ${this.location}`,
+          "back up to a folder of your own",
+        );
+      }
+      if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+        throw new UsageError(
+          `${folder} can be written by ${(mode & 0o002) !== 0 ? "anyone" : "its group"} (mode 0${
+            mode.toString(8)
+          }), who could swap the backups in ${this.location}`,
+          `make it private with chmod go-w ${folder}, or sticky (as /tmp is) with chmod +t ${folder}`,
+        );
+      }
+    }
+  }
+
+  stage(
+    data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    access: () => Access,
+  ): Promise<Staged> {
     return this.#stageWith(access, async (file) => {
       for await (const chunk of data) writeAll(file, chunk);
     });
   }
 
-  stageCopy(source: OpenFile, access: Access): Promise<Staged> {
-    // Linux names the very file the source has open; elsewhere the path has
-    // to do, and the source's check after the copy sees any swap.
-    const from = Deno.build.os === "linux" ? `/proc/self/fd/${source.fd}` : source.path;
-    // Into the same inode, so the lock still marks it as ours.
-    return this.#stageWith(access, (_file, stagingPath) => Deno.copyFile(from, stagingPath));
-  }
+  /**
+   * Linux only: there /proc/self/fd names the very file the source has open,
+   * and the copy fills the staged file in place. Elsewhere Deno's copyFile
+   * reads the path and (on macOS) replaces the target with a new file, which
+   * would be neither the file hashed nor the one locked.
+   */
+  readonly stageCopy = Deno.build.os === "linux"
+    ? (source: OpenFile, access: () => Access): Promise<Staged> =>
+      this.#stageWith(
+        access,
+        (_file, stagingPath) => Deno.copyFile(`/proc/self/fd/${source.fd}`, stagingPath),
+      )
+    : undefined;
 
   /**
    * A staged file filled by `fill`, then given its access and fsynced;
@@ -152,13 +221,13 @@ export class LocalStore implements Store {
    * await, so a kernel copy is under way while the caller goes on hashing.
    */
   async #stageWith(
-    access: Access,
+    access: () => Access,
     fill: (file: Deno.FsFile, path: string) => Promise<void>,
   ): Promise<Staged> {
     const { file, path } = this.#createLockedStagingFile();
     try {
       await fill(file, path);
-      await this.#applyAccess(file, path, access);
+      await this.#applyAccess(file, path, access());
       await file.sync();
     } catch (error) {
       await Deno.remove(path).catch(() => {});
@@ -380,6 +449,13 @@ function linkUnsupported(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" ||
     error instanceof Deno.errors.NotSupported;
+}
+
+/** `folder` and every folder above it, up to the root. */
+function foldersUpTo(folder: string): string[] {
+  const folders = [folder];
+  while (dirname(folders.at(-1)!) !== folders.at(-1)) folders.push(dirname(folders.at(-1)!));
+  return folders;
 }
 
 function isReadOnly(error: unknown): boolean {

@@ -26,17 +26,22 @@ export interface Store {
   prepare(): Promise<void>;
   /**
    * Streams `data` to durable storage under no visible name, readable by no
-   * more than `access` allows (and writable by nobody), where the store has
-   * owners and modes. A chunk is only valid until the next is asked for (its
-   * memory is reused), so a store that keeps one must copy it.
+   * more than `access()` allows (and writable by nobody), where the store has
+   * owners and modes. `access` is asked once all of `data` has been read:
+   * who may read a source is settled only by the read itself. A chunk is
+   * only valid until the next is asked for (its memory is reused), so a
+   * store that keeps one must copy it.
    */
-  stage(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, access: Access): Promise<Staged>;
+  stage(
+    data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    access: () => Access,
+  ): Promise<Staged>;
   /**
    * Like stage, but copies the local file open as `file` where the store can
-   * do that faster than writing chunks (a local folder: in the kernel).
-   * Stores without it are given the content through stage.
+   * do that faster than writing chunks (a local folder on Linux: in the
+   * kernel). Stores without it are given the content through stage.
    */
-  stageCopy?(file: OpenFile, access: Access): Promise<Staged>;
+  readonly stageCopy?: (file: OpenFile, access: () => Access) => Promise<Staged>;
   /**
    * An exclusive lock named `key` (letters and digits), held until disposed
    * of or until the process ends, however it ends; or, when another process
@@ -69,6 +74,4 @@ export interface Store {
 export interface OpenFile {
   /** The descriptor: the copy reads exactly the file the source opened, wherever its path points now. */
   fd: number;
-  /** Its path, for copying where no per-descriptor path exists. */
-  path: string;
 }

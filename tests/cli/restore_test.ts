@@ -130,3 +130,12 @@ Deno.test("a backup with a 255-byte name restores", async () => {
   assert.equal(restored.stdout, `${dir.path}/out/${name}\n`);
   assert.ok(sameBytes(await Deno.readFile(`${dir.path}/out/${name}`), textBytes(10)));
 });
+
+Deno.test("restore into a kernel folder (/proc) exits 2 with a message, not Deno's", async () => {
+  await using dir = await tempDir();
+  const backup = await backUp(dir.path, textBytes(10));
+  const r = await tinybackup(["restore", backup, "--to", "/proc/tinybackup-restored"]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^tinybackup: error: cannot make files in \/proc\ntinybackup: hint: /);
+});

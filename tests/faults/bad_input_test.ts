@@ -51,6 +51,11 @@ const LONG = "n".repeat(300);
 const CASES: Case[] = [
   { name: "no arguments", args: [], error: /nothing to do/ },
   {
+    name: "a --dest inside /proc, where the kernel takes no new folders",
+    args: ["--file", "@/notes.db", "--dest", "/proc/tinybackup-test-dest"],
+    error: /cannot make folders in \/proc\/tinybackup-test-dest/,
+  },
+  {
     name: "missing file",
     args: ["--file", "@/nope", "--dest", "@/dest"],
     error: /file not found: .*nope/,
@@ -318,8 +323,8 @@ async function setUp(root: string): Promise<void> {
   await Deno.mkdir(`${root}/folder`);
   await Deno.writeFile(`${root}/secret`, textBytes(1));
   await Deno.chmod(`${root}/secret`, 0o000);
-  await Deno.mkdir(`${root}/open`, { mode: 0o777 });
-  await Deno.chmod(`${root}/open`, 0o777);
+  await Deno.mkdir(`${root}/open`, { mode: 0o1777 });
+  await Deno.chmod(`${root}/open`, 0o1777);
   await Deno.writeFile(`${root}/open/readable`, textBytes(1));
   await Deno.chmod(`${root}/open/readable`, 0o644);
   await Deno.mkdir(`${root}/locked`);

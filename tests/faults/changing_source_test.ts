@@ -314,19 +314,22 @@ withZstd.test("faults: a file truncated mid-read is read again, and the backup h
 
 Deno.test("faults: a file appended to mid-read is read again, and the backup holds all of it", async () => {
   await using dir = await tempDir();
+  // Large enough that the kernel's copy and the hashing read take a while
+  // even on an idle machine, so the backup is surely caught mid-read.
+  const size = 96 * MiB;
   const tail = randomBytes(8 * MiB);
   const { result, pausedAt, reads } = await changeMidRead(dir.path, "none", async (file) => {
     await run("sh", ["-c", 'cat >> "$1"', "sh", file], tail);
-  }, 32 * MiB);
+  }, size);
   assert.equal(reads, 2, "the read that saw the append was not kept; a second read was");
-  assert.equal(result.size, 40 * MiB);
+  assert.equal(result.size, size + tail.length);
   const final = await Deno.readFile(`${dir.path}/data.bin`);
-  assert.ok(sameBytes(final.subarray(32 * MiB), tail));
+  assert.ok(sameBytes(final.subarray(size), tail));
   await assertCleanBackupOf(result, final, dir.path);
   console.log(
-    `faults/changing: 8 MiB appended (none) when ${
-      (pausedAt / MiB).toFixed(0)
-    } of 32 MiB were read: ${reads} reads, backup holds all 40 MiB`,
+    `faults/changing: 8 MiB appended (none) when ${(pausedAt / MiB).toFixed(0)} of ${
+      size / MiB
+    } MiB were read: ${reads} reads, backup holds all ${(size + tail.length) / MiB} MiB`,
   );
 });
 

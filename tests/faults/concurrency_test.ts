@@ -326,6 +326,28 @@ withGunzip.test("faults: a run of a series that another run holds waits, then ex
   await checkDestination(dest);
 });
 
+withGunzip.test("faults: a source made private while its run waits for the lock gets a private backup", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/app.db`;
+  const dest = `${dir.path}/b`;
+  const first = await startStoppedBackup(file, dest);
+  await Deno.chmod(file, 0o644);
+  const second = startTinybackup(["--file", file, "--dest", dest, "--force", "--json"]);
+  try {
+    // The second run is waiting for the first's lock: made private now, the source must stay so.
+    await sleep(1000);
+    assert.ok(!second.exited(), "the second run waits");
+    await Deno.chmod(file, 0o600);
+  } finally {
+    first.child.kill("SIGCONT");
+  }
+  assert.equal((await first.result).code, 0);
+  const r = await second.result;
+  assert.equal(r.code, 0, r.stderr);
+  const { path } = JSON.parse(r.stdout);
+  assert.equal((Deno.statSync(path).mode! & 0o777).toString(8), "400");
+});
+
 withGunzip.test("faults: a run killed while it held its series' lock never blocks the next run", async () => {
   await using dir = await tempDir();
   const file = `${dir.path}/app.db`;

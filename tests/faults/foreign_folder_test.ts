@@ -219,3 +219,56 @@ Deno.test({
     assert.match(list.stdout, /notes\.db\./);
   },
 });
+
+Deno.test({
+  name:
+    "faults/foreign: a destination others could swap (it or a folder above it writable by them, not sticky, or theirs) is refused",
+  ignore: withRoot.ignore,
+  async fn() {
+    await using dir = await tempDir();
+    await Deno.chmod(dir.path, 0o755);
+    const source = `${dir.path}/notes.db`;
+    await Deno.writeFile(source, textBytes(100));
+    await Deno.chown(source, NOBODY.uid, NOBODY.gid);
+    const cases = [
+      {
+        dest: "open",
+        setUp: () => folder(`${dir.path}/open`, 0o777, { uid: 0, gid: 0 }),
+        error: /\/open can be written by anyone \(mode 0777\), who could swap the backups/,
+      },
+      {
+        dest: "group/mine",
+        setUp: async () => {
+          await folder(`${dir.path}/group`, 0o775, { uid: 0, gid: 4270 });
+          await folder(`${dir.path}/group/mine`, 0o700, NOBODY);
+        },
+        error:
+          /\/group can be written by its group \(mode 0775\), who could swap the backups in .*\/group\/mine/,
+      },
+      {
+        dest: "theirs/mine",
+        setUp: async () => {
+          await folder(`${dir.path}/theirs`, 0o755, ATTACKER);
+          await folder(`${dir.path}/theirs/mine`, 0o700, NOBODY);
+        },
+        error: /\/theirs belongs to another user \(uid 4260\), who could swap the backups/,
+      },
+    ];
+    for (const c of cases) {
+      await c.setUp();
+      const dest = `${dir.path}/${c.dest}`;
+      for (const args of [["--file", source, "--dest", dest], ["list", "--dest", dest]]) {
+        const before = await snapshotTree(dir.path);
+        const r = await tinybackup(args, { asUser: NOBODY });
+        assertRefused(r, c.error, `${c.dest}: ${args[0]}`);
+        assert.deepEqual(await snapshotTree(dir.path), before, `${c.dest}: nothing written`);
+      }
+    }
+    // A sticky folder (as /tmp is) lets nobody rename what is not theirs: fine.
+    await folder(`${dir.path}/team`, 0o1777, { uid: 0, gid: 0 });
+    const ok = await tinybackup(["--file", source, "--dest", `${dir.path}/team/b`], {
+      asUser: NOBODY,
+    });
+    assert.equal(ok.code, 0, ok.stderr);
+  },
+});

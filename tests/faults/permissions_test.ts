@@ -446,7 +446,8 @@ Deno.test({
   async fn() {
     await using t = await setUp();
     const dest = `${t.w}/shared`;
-    await folder(dest, 0o2770, { uid: NOBODY.uid, gid: DEST_GROUP });
+    // Setgid, so new files take its group; not writable by that group, which could swap them.
+    await folder(dest, 0o2750, { uid: NOBODY.uid, gid: DEST_GROUP });
     const member = { uid: STRANGER.uid, gid: DEST_GROUP };
     const cases = [
       // nobody may give the backup its own group, the source's: the group bits stay.
@@ -483,9 +484,10 @@ Deno.test({
     await using t = await setUp();
     const dest = `${t.w}/acl`;
     await folder(dest, 0o755, NOBODY);
+    // The user may enter; the default ACL would give it all of every new file.
     await run("setfacl", [
       "-m",
-      `u:${STRANGER.uid}:rwx`,
+      `u:${STRANGER.uid}:rx`,
       "-d",
       "-m",
       `u:${STRANGER.uid}:rwx`,
@@ -529,5 +531,25 @@ Deno.test({
     assert.equal(await canOpen(STRANGER, backup, "write"), false, "but not writable by others");
     const verify = await asNobody(["verify", "--dest", `${t.w}/b`]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  },
+});
+
+Deno.test({
+  name:
+    "faults/permissions: an internal folder found open to others is made 0700 before anything is staged in it",
+  ignore: withRootAndSetpriv.ignore,
+  async fn() {
+    await using t = await setUp();
+    const dest = `${t.w}/b`;
+    await folder(dest, 0o755, NOBODY);
+    await folder(`${dest}/.tinybackup`, 0o755, NOBODY);
+    await folder(`${dest}/.tinybackup/tmp`, 0o755, NOBODY);
+    const file = `${t.w}/notes.db`;
+    await plant(file, textBytes(100), 0o644);
+    const r = await asNobody(["--file", file, "--dest", dest, "--compress", "none"]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const folder of [".tinybackup", ".tinybackup/tmp", ".tinybackup/locks"]) {
+      assert.equal(octal(modeOf(`${dest}/${folder}`)), "0700", folder);
+    }
   },
 });

@@ -150,3 +150,28 @@ withGunzip.test("faults/history: --keep 3 keeps 3 distinct versions: after C, A,
   assert.equal(prune.code, 0, prune.stderr);
   assert.deepEqual((await contentsIn(dest)).sort(), ["version A\n", "version B\n"]);
 });
+
+withGunzip.test("faults/history: a spare copy is kept when the newer copy of its version is damaged", async () => {
+  await using dir = await tempDir();
+  const file = `${dir.path}/notes.db`;
+  const dest = `${dir.path}/b`;
+  const made: string[] = [];
+  for (const version of ["A", "B", "A"]) {
+    await Deno.writeTextFile(file, `version ${version}\n`);
+    const r = await tinybackup(["--file", file, "--dest", dest, "--keep", "0", "--force"]);
+    assert.equal(r.code, 0, r.stderr);
+    made.push(r.stdout.trim());
+  }
+  // The newest copy of A goes bad on disk; the first A is now A's only good copy.
+  await Deno.writeTextFile(made[2], "garbage");
+  const prune = await tinybackup(["prune", "--dest", dest, "--file", file, "--keep", "5"]);
+  assert.equal(prune.code, 0, prune.stderr);
+  assert.equal(prune.stdout, "", "nothing removed");
+  assert.equal(await contentOf(made[0]), "version A\n");
+  // Once the damaged copy is gone (removed by hand, say), the spare is the copy kept.
+  await Deno.remove(made[2]);
+  await Deno.remove(`${dest}/.tinybackup/${made[2].slice(dest.length + 1)}.json`);
+  const again = await tinybackup(["prune", "--dest", dest, "--file", file, "--keep", "5"]);
+  assert.equal(again.stdout, "");
+  assert.deepEqual((await contentsIn(dest)).sort(), ["version A\n", "version B\n"]);
+});

@@ -7,7 +7,7 @@
  * signalled and resumed, so the timing is certain.
  */
 import assert from "node:assert/strict";
-import { tempDir, tinybackup, visibleFiles } from "../cli/_cli.ts";
+import { commandLine, tempDir, tinybackup, visibleFiles } from "../cli/_cli.ts";
 import {
   MiB,
   randomBytes,
@@ -128,4 +128,37 @@ Deno.test("faults/signals: a restore cleans up what a killed restore left in its
   const again = await tinybackup(["restore", backup, "--to", `${target}/again`]);
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(partials(target), [".tinybackup-notes.partial"]);
+});
+
+Deno.test("faults/signals: SIGTERM while a pipe stays silent ends the run at once", async () => {
+  await using dir = await tempDir();
+  const [program, ...args] = commandLine(["--stdin", "--name", "dump", "--dest", `${dir.path}/b`]);
+  // stdin is a pipe nobody writes to: the run waits on it.
+  const child = new Deno.Command(program, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .spawn();
+  // Waiting on the pipe means its staged file exists.
+  const staged = () => {
+    try {
+      return [...Deno.readDirSync(`${dir.path}/b/.tinybackup/tmp`)].length > 0;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + 10_000;
+  while (!staged()) {
+    assert.ok(Date.now() < deadline, "the run never began staging");
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
+  const sent = performance.now();
+  child.kill("SIGTERM");
+  const { code, stderr } = await child.output();
+  const took = performance.now() - sent;
+  assert.equal(code, 143, new TextDecoder().decode(stderr));
+  assert.ok(took < 2000, `it took ${took.toFixed(0)} ms to stop`);
+  assert.deepEqual([...Deno.readDirSync(`${dir.path}/b/.tinybackup/tmp`)], []);
 });

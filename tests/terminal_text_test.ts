@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeForTerminal, jsonForTerminal } from "../../lib/cli/terminal_text.ts";
+import { escapeForTerminal, jsonForTerminal } from "../lib/terminal_text.ts";
 
 Deno.test("ordinary text, spaces, accents and emoji are shown as they are", () => {
   for (const text of ["notes.db", "my notes.db", "caf\u00e9", "cafe\u0301", "שלום", "📦.tar", ""]) {
