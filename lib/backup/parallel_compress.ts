@@ -3,6 +3,10 @@
  * (and check) them side by side, and the results come back in order. The
  * main thread meanwhile reads, hashes and writes, so those overlap too.
  *
+ * zstd blocks that would not compress (incompressible.ts) skip the workers:
+ * they are written as raw frames straight from the memory they were read
+ * into (raw_zstd_frame.ts).
+ *
  * Blocks live in a fixed set of shared-memory slots, and only slot numbers
  * travel between threads. Posting the blocks themselves, even transferred,
  * grew memory by some 40 MiB: every message allocates outside V8's heap
@@ -10,7 +14,9 @@
  */
 import { BLOCK_SIZE, compressBlock } from "./compress_block.ts";
 import type { CompressRequest, CompressResult, SlotMemory } from "./compress_worker.ts";
+import { looksIncompressible } from "./incompressible.ts";
 import type { Compression } from "./naming.ts";
+import { rawZstdFramePieces } from "./raw_zstd_frame.ts";
 
 /** Blocks waiting or being compressed per worker: enough to keep each busy, few enough for flat memory. */
 const SLOTS_PER_WORKER = 2;
@@ -39,10 +45,26 @@ export async function* compressInParallel(
       output: new SharedArrayBuffer(OUTPUT_SIZE),
     }),
   );
-  // Workers start with the second block: small content costs no threads.
+  // Workers start with the first block that compresses, and not for small content.
   let pool: WorkerPool | undefined;
-  // Results in slot order; the oldest is always the slot to be filled next.
-  const inFlight: Promise<Uint8Array>[] = [];
+  // Stored forms in slot order; the oldest is always the slot to be filled next.
+  const inFlight: Promise<Uint8Array[]>[] = [];
+  /** The block's stored form, if it is a raw frame: then no worker is needed. */
+  const rawForm = (block: Uint8Array): Uint8Array[] | undefined =>
+    compression === "zstd" && looksIncompressible(block) ? rawZstdFramePieces(block) : undefined;
+  const submit = (slot: number, length: number) => {
+    const raw = rawForm(new Uint8Array(slots[slot].input, 0, length));
+    if (raw) {
+      inFlight.push(Promise.resolve(raw));
+    } else {
+      pool ??= new WorkerPool(workerCount, slots);
+      const stored = pool.compress(slot, length, compression).then((bytes) => [bytes]);
+      // Blocks queued behind a failed one are never awaited; their failure is not news.
+      stored.catch(() => {});
+      inFlight.push(stored);
+    }
+  };
+  let blocks = 0;
   let current = 0;
   let filled = 0;
   try {
@@ -50,11 +72,11 @@ export async function* compressInParallel(
       let offset = 0;
       while (offset < chunk.length) {
         if (filled === BLOCK_SIZE) {
-          pool ??= new WorkerPool(workerCount, slots);
-          inFlight.push(pool.compress(current, filled, compression));
+          submit(current, filled);
+          blocks++;
           current = (current + 1) % slots.length;
           filled = 0;
-          if (inFlight.length === slots.length) yield await inFlight.shift()!;
+          if (inFlight.length === slots.length) yield* await inFlight.shift()!;
         }
         const n = Math.min(chunk.length - offset, BLOCK_SIZE - filled);
         new Uint8Array(slots[current].input, filled, n).set(chunk.subarray(offset, offset + n));
@@ -62,13 +84,14 @@ export async function* compressInParallel(
         offset += n;
       }
     }
-    if (!pool) {
+    if (blocks === 0) {
       // Empty content still makes a valid .gz or .zst, as gzip and zstd make.
-      yield compressBlock(compression, new Uint8Array(slots[0].input, 0, filled));
+      const block = new Uint8Array(slots[0].input, 0, filled);
+      yield* rawForm(block) ?? [compressBlock(compression, block)];
       return;
     }
-    inFlight.push(pool.compress(current, filled, compression));
-    while (inFlight.length > 0) yield await inFlight.shift()!;
+    submit(current, filled);
+    while (inFlight.length > 0) yield* await inFlight.shift()!;
   } finally {
     pool?.close();
   }
