@@ -6,6 +6,7 @@
  * holds a few blocks at most, whatever the size of the source.
  */
 import { createHash } from "node:crypto";
+import { setImmediate } from "node:timers";
 import type { Compression } from "./naming.ts";
 import { compressInParallel, type Digests } from "./parallel_compress.ts";
 
@@ -22,6 +23,14 @@ export interface Encoded {
 }
 
 /**
+ * Content read between two turns of the event loop when nothing else waits.
+ * Sources read synchronously (see chunks.ts), so without these turns nothing
+ * else in the process would move until the read ends: a kernel copy made
+ * beside it would not be noticed as done, and its fsync would wait.
+ */
+const BYTES_PER_TURN = 4 * 1024 * 1024;
+
+/**
  * Compresses `content`. Consume `output` fully, then call `summary()`.
  * @param onProgress called with the number of content bytes read so far
  */
@@ -35,10 +44,16 @@ export function encode(
   let digests: (() => Digests) | undefined;
 
   async function* counted() {
+    let sinceTurn = 0;
     for await (const chunk of content) {
       size += chunk.length;
       onProgress?.(size);
       yield chunk;
+      sinceTurn += chunk.length;
+      if (sinceTurn >= BYTES_PER_TURN) {
+        sinceTurn = 0;
+        await new Promise((turn) => setImmediate(turn));
+      }
     }
   }
 

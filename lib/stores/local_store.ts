@@ -170,7 +170,14 @@ export class LocalStore implements Store {
     // to do, and the source's check after the copy sees any swap.
     const from = Deno.build.os === "linux" ? `/proc/self/fd/${source.fd}` : source.path;
     // Into the same inode, so the lock still marks it as ours.
-    return this.#stageWith(access, (_file, stagingPath) => Deno.copyFile(from, stagingPath));
+    const staged = this.#stageWith(
+      access,
+      (_file, stagingPath) => Deno.copyFile(from, stagingPath),
+    );
+    // The caller reads the file meanwhile and awaits this only then: a copy
+    // failing before that (the disk full) is not unhandled, only not yet heard.
+    staged.catch(() => {});
+    return staged;
   }
 
   /**
