@@ -20,6 +20,8 @@ const compile = await new Deno.Command(Deno.execPath(), {
     "-P=tinybackup",
     "--include",
     "lib/backup/compress_worker.ts",
+    "--include",
+    "lib/backup/hash_worker.ts",
     "--output",
     binary,
     "main.ts",
@@ -60,6 +62,25 @@ Deno.test({
       }).output();
       assert.equal(restore.code, 0);
       assert.ok(sameBytes(restore.stdout, content));
+      // Random, then text: the hashing and the compression workers must be in the binary too.
+      const large = new Uint8Array(12 * 1024 * 1024);
+      for (let at = 0; at < 4 * 1024 * 1024; at += 65536) {
+        crypto.getRandomValues(large.subarray(at, at + 65536));
+      }
+      large.fill(0x61, 4 * 1024 * 1024);
+      await Deno.writeFile(`${workDir}/large.bin`, large);
+      const zstd = await new Deno.Command(binary, {
+        args: ["--file", `${workDir}/large.bin`, "--dest", `${workDir}/b`, "--compress", "zstd"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(zstd.code, 0, new TextDecoder().decode(zstd.stderr));
+      const restored = await new Deno.Command(binary, {
+        args: ["restore", new TextDecoder().decode(zstd.stdout).trim(), "--to", "-"],
+        stdout: "piped",
+      }).output();
+      assert.equal(restored.code, 0);
+      assert.ok(sameBytes(restored.stdout, large));
     } finally {
       await Deno.remove(workDir, { recursive: true });
     }

@@ -1,13 +1,13 @@
 /**
  * The single pass over a source: hash the content and compress it while the
  * bytes stream to the store. Compression runs in workers on every core
- * (parallel_compress.ts), and each block is decompressed again there to
- * prove the stored bytes restore to exactly what was read. Memory holds a
- * few blocks at most, whatever the size of the source.
+ * (parallel_compress.ts), and each compressed block is decompressed again
+ * there to prove the stored bytes restore to exactly what was read. Memory
+ * holds a few blocks at most, whatever the size of the source.
  */
 import { createHash } from "node:crypto";
 import type { Compression } from "./naming.ts";
-import { compressInParallel } from "./parallel_compress.ts";
+import { compressInParallel, type Digests } from "./parallel_compress.ts";
 
 /** What the pass learned, available once its output has been consumed. */
 export interface Encoded {
@@ -30,41 +30,46 @@ export function encode(
   compression: Compression,
   onProgress?: (bytesRead: number) => void,
 ): { output: AsyncIterable<Uint8Array>; summary: () => Encoded } {
-  const contentHash = createHash("sha256");
-  const storedHash = compression === "none" ? undefined : createHash("sha256");
   let size = 0;
   let storedSize = 0;
-  let sha256: string | undefined;
-  let storedSha256: string | undefined;
+  let digests: (() => Digests) | undefined;
 
-  async function* hashed() {
+  async function* counted() {
+    // The source's read loop turns the event loop now and then (see chunks.ts).
     for await (const chunk of content) {
-      contentHash.update(chunk);
       size += chunk.length;
       onProgress?.(size);
       yield chunk;
     }
   }
 
-  async function* counted(stored: AsyncIterable<Uint8Array>) {
-    for await (const chunk of stored) {
+  async function* uncompressed() {
+    const hash = createHash("sha256");
+    for await (const chunk of counted()) {
+      hash.update(chunk);
       storedSize += chunk.length;
-      storedHash?.update(chunk);
       yield chunk;
     }
-    sha256 = contentHash.digest("hex");
     // Uncompressed, the stored bytes are the content.
-    storedSha256 = storedHash?.digest("hex") ?? sha256;
+    const sha256 = hash.digest("hex");
+    digests = () => ({ content: sha256, stored: sha256 });
   }
 
-  const stored = compression === "none" ? hashed() : compressInParallel(hashed(), compression);
+  async function* compressed(compression: Exclude<Compression, "none">) {
+    const pass = compressInParallel(counted(), compression);
+    for await (const chunk of pass.output) {
+      storedSize += chunk.length;
+      yield chunk;
+    }
+    digests = pass.digests;
+  }
+
   return {
-    output: counted(stored),
+    output: compression === "none" ? uncompressed() : compressed(compression),
     summary() {
-      if (sha256 === undefined || storedSha256 === undefined) {
-        throw new Error("encode: summary() before the output was consumed");
-      }
-      return { sha256, size, storedSize, storedSha256 };
+      if (!digests) throw new Error("encode: summary() before the output was consumed");
+      const { content, stored } = digests();
+      return { sha256: content, size, storedSize, storedSha256: stored };
     },
   };
 }

@@ -3,14 +3,24 @@
  * (and check) them side by side, and the results come back in order. The
  * main thread meanwhile reads, hashes and writes, so those overlap too.
  *
+ * zstd blocks that would not compress (incompressible.ts) skip the workers:
+ * they are written as raw frames straight from the memory they were read
+ * into (raw_zstd_frame.ts). With no compression to wait for, the main thread
+ * would then be the limit, so content that starts with such a block is
+ * hashed on two further threads (hash_thread.ts).
+ *
  * Blocks live in a fixed set of shared-memory slots, and only slot numbers
  * travel between threads. Posting the blocks themselves, even transferred,
  * grew memory by some 40 MiB: every message allocates outside V8's heap
  * and is freed late.
  */
+import { createHash } from "node:crypto";
 import { BLOCK_SIZE, compressBlock } from "./compress_block.ts";
 import type { CompressRequest, CompressResult, SlotMemory } from "./compress_worker.ts";
+import { hashHere, HashThread, type StreamHash } from "./hash_thread.ts";
+import { looksIncompressible } from "./incompressible.ts";
 import type { Compression } from "./naming.ts";
+import { rawZstdFramePieces } from "./raw_zstd_frame.ts";
 
 /** Blocks waiting or being compressed per worker: enough to keep each busy, few enough for flat memory. */
 const SLOTS_PER_WORKER = 2;
@@ -21,57 +31,130 @@ const SLOTS_PER_WORKER = 2;
  */
 const OUTPUT_SIZE = BLOCK_SIZE + BLOCK_SIZE / 64;
 
+/** SHA-256 of the content and of its stored form, lowercase hex. */
+export interface Digests {
+  content: string;
+  stored: string;
+}
+
 /**
  * `content` compressed as a series of independent blocks, in order. Each
- * yielded chunk is valid only until the next one is asked for: its memory
- * is then reused.
+ * chunk of `output` is valid only until the next one is asked for: its
+ * memory is then reused. Consume `output` fully, then call `digests()`.
  */
-export async function* compressInParallel(
+export function compressInParallel(
   content: AsyncIterable<Uint8Array>,
   compression: Exclude<Compression, "none">,
   workers = navigator.hardwareConcurrency,
-): AsyncGenerator<Uint8Array> {
-  const workerCount = Math.max(1, workers);
-  const slots = Array.from(
-    { length: workerCount * SLOTS_PER_WORKER },
-    (): SlotMemory => ({
-      input: new SharedArrayBuffer(BLOCK_SIZE),
-      output: new SharedArrayBuffer(OUTPUT_SIZE),
-    }),
-  );
-  // Workers start with the second block: small content costs no threads.
-  let pool: WorkerPool | undefined;
-  // Results in slot order; the oldest is always the slot to be filled next.
-  const inFlight: Promise<Uint8Array>[] = [];
-  let current = 0;
-  let filled = 0;
-  try {
-    for await (const chunk of content) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        if (filled === BLOCK_SIZE) {
-          pool ??= new WorkerPool(workerCount, slots);
-          inFlight.push(pool.compress(current, filled, compression));
-          current = (current + 1) % slots.length;
-          filled = 0;
-          if (inFlight.length === slots.length) yield await inFlight.shift()!;
-        }
-        const n = Math.min(chunk.length - offset, BLOCK_SIZE - filled);
-        new Uint8Array(slots[current].input, filled, n).set(chunk.subarray(offset, offset + n));
-        filled += n;
-        offset += n;
+): { output: AsyncIterable<Uint8Array>; digests: () => Digests } {
+  let digests: Digests | undefined;
+
+  async function* output(): AsyncGenerator<Uint8Array> {
+    const workerCount = Math.max(1, workers);
+    const slots = Array.from(
+      { length: workerCount * SLOTS_PER_WORKER },
+      (): SlotMemory => ({
+        input: new SharedArrayBuffer(BLOCK_SIZE),
+        output: new SharedArrayBuffer(OUTPUT_SIZE),
+      }),
+    );
+    // Threads start with the second block, workers with the first that compresses: small
+    // content costs no threads, and content that does not compress no workers.
+    let pool: WorkerPool | undefined;
+    let hashes: { content: StreamHash; stored: StreamHash } | undefined;
+    // Blocks in block order; the oldest is always in the slot to be filled next.
+    const inFlight: {
+      slot: number;
+      stored: Promise<Uint8Array[]>;
+      contentHashed: Promise<void>;
+    }[] = [];
+    // Per slot: settles once hashing is done with the slot's memory.
+    const hashed = slots.map(() => Promise.resolve());
+
+    const hashThread = () => new HashThread(slots.flatMap((slot) => [slot.input, slot.output]));
+    /** The block's stored form, if it is a raw frame: then no worker is needed. */
+    const rawForm = (block: Uint8Array): Uint8Array[] | undefined =>
+      compression === "zstd" && looksIncompressible(block) ? rawZstdFramePieces(block) : undefined;
+    const submit = (slot: number, length: number) => {
+      const block = new Uint8Array(slots[slot].input, 0, length);
+      const raw = rawForm(block);
+      // Decided by the first block, since a hash cannot change threads midway.
+      hashes ??= raw
+        ? { content: hashThread(), stored: hashThread() }
+        : { content: hashHere(), stored: hashHere() };
+      let stored: Promise<Uint8Array[]>;
+      if (raw) {
+        stored = Promise.resolve(raw);
+      } else {
+        pool ??= new WorkerPool(workerCount, slots);
+        stored = pool.compress(slot, length, compression).then((bytes) => [bytes]);
+        // Blocks queued behind a failed one are never awaited; their failure is not news.
+        stored.catch(() => {});
       }
+      // After the worker has the block: hashing here would keep it waiting.
+      inFlight.push({ slot, stored, contentHashed: hashes.content.update([block]) });
+    };
+    const oldest = async () => {
+      const { slot, stored, contentHashed } = inFlight.shift()!;
+      const pieces = await stored;
+      // Here, not when a worker finishes: blocks finish out of order, but are hashed in order.
+      const storedHashed = hashes!.stored.update(pieces);
+      hashed[slot] = Promise.all([contentHashed, storedHashed]).then(() => {});
+      // Awaited only when the slot is filled again, which a failed run never does.
+      hashed[slot].catch(() => {});
+      return pieces;
+    };
+
+    let current = 0;
+    let filled = 0;
+    try {
+      for await (const chunk of content) {
+        let offset = 0;
+        while (offset < chunk.length) {
+          if (filled === BLOCK_SIZE) {
+            submit(current, filled);
+            current = (current + 1) % slots.length;
+            filled = 0;
+            if (inFlight.length === slots.length) yield* await oldest();
+            await hashed[current];
+          }
+          const n = Math.min(chunk.length - offset, BLOCK_SIZE - filled);
+          new Uint8Array(slots[current].input, filled, n).set(chunk.subarray(offset, offset + n));
+          filled += n;
+          offset += n;
+        }
+      }
+      if (!hashes) {
+        // Empty content still makes a valid .gz or .zst, as gzip and zstd make.
+        const block = new Uint8Array(slots[0].input, 0, filled);
+        const stored = rawForm(block) ?? [compressBlock(compression, block)];
+        digests = { content: sha256Of([block]), stored: sha256Of(stored) };
+        yield* stored;
+        return;
+      }
+      submit(current, filled);
+      while (inFlight.length > 0) yield* await oldest();
+      digests = { content: await hashes.content.digest(), stored: await hashes.stored.digest() };
+    } finally {
+      pool?.close();
+      hashes?.content.close();
+      hashes?.stored.close();
     }
-    if (!pool) {
-      // Empty content still makes a valid .gz or .zst, as gzip and zstd make.
-      yield compressBlock(compression, new Uint8Array(slots[0].input, 0, filled));
-      return;
-    }
-    inFlight.push(pool.compress(current, filled, compression));
-    while (inFlight.length > 0) yield await inFlight.shift()!;
-  } finally {
-    pool?.close();
   }
+
+  return {
+    output: output(),
+    digests() {
+      if (!digests) throw new Error("compressInParallel: digests() before the output was consumed");
+      return digests;
+    },
+  };
+}
+
+function sha256Of(chunks: readonly Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest("hex");
 }
 
 /** Workers that take slots in turn: slot k always goes to worker k % size. */

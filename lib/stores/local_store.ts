@@ -25,6 +25,14 @@ import type { OpenFile, Staged, Store } from "./store.ts";
 /** Empty files prepare creates and removes at once, to learn whether a folder takes new names. */
 const PROBE_PREFIX = ".tinybackup-probe-";
 
+/**
+ * Bytes written between flushes of a staged file to disk while it is still
+ * being written. The disk then writes while the run reads, hashes and
+ * compresses, and the fsync before publishing waits for the last few MiB
+ * only: for 256 MiB it took 1-20 ms instead of 100-140 ms here.
+ */
+const FLUSH_EVERY = 32 * 1024 * 1024;
+
 export class LocalStore implements Store {
   readonly location: string;
   /** The hidden folder holding everything but the backups themselves. */
@@ -197,7 +205,26 @@ export class LocalStore implements Store {
     access: () => Access,
   ): Promise<Staged> {
     return this.#stageWith(access, async (file) => {
-      for await (const chunk of data) writeAll(file, chunk);
+      let unflushed = 0;
+      let flushing: Promise<void> | undefined;
+      let flushFailure: unknown;
+      try {
+        for await (const chunk of data) {
+          writeAll(file, chunk);
+          unflushed += chunk.length;
+          if (unflushed >= FLUSH_EVERY && !flushing) {
+            unflushed = 0;
+            // Its failure must fail the backup: a later fsync may not report it again.
+            flushing = file.syncData()
+              .catch((error) => void (flushFailure ??= error))
+              .finally(() => flushing = undefined);
+          }
+        }
+      } finally {
+        // Not closed or removed under a flush still running.
+        await flushing;
+      }
+      if (flushFailure !== undefined) throw flushFailure;
     });
   }
 
@@ -208,11 +235,16 @@ export class LocalStore implements Store {
    * would be neither the file hashed nor the one locked.
    */
   readonly stageCopy = Deno.build.os === "linux"
-    ? (source: OpenFile, access: () => Access): Promise<Staged> =>
-      this.#stageWith(
+    ? (source: OpenFile, access: () => Access): Promise<Staged> => {
+      const staged = this.#stageWith(
         access,
         (_file, stagingPath) => Deno.copyFile(`/proc/self/fd/${source.fd}`, stagingPath),
-      )
+      );
+      // The caller reads the file meanwhile and awaits this only then: a copy
+      // failing before that (the disk full) is not unhandled, only not yet heard.
+      staged.catch(() => {});
+      return staged;
+    }
     : undefined;
 
   /**
