@@ -59,9 +59,11 @@ export async function readPosition(pid: number, path: string): Promise<number | 
     args: ["-c", script, "sh", String(pid), path],
     stderr: "null",
   }).output();
-  // Where the file is open more than once (a copy beside the read), the one behind counts.
+  // Where the file is open more than once, the read ahead counts: the kernel's
+  // copy beside an uncompressed read (Deno.copyFile) reads at offsets of its
+  // own and leaves its descriptor's position at 0 throughout.
   const positions = new TextDecoder().decode(stdout).split("\n").filter((l) => /^\d+$/.test(l));
-  return positions.length === 0 ? undefined : Math.min(...positions.map(Number));
+  return positions.length === 0 ? undefined : Math.max(...positions.map(Number));
 }
 
 /**
@@ -93,7 +95,7 @@ while (Date.now() < deadline) {
       try {
         if (Deno.readLinkSync("/proc/" + pid + "/fd/" + fd.name) !== path) continue;
         const info = Deno.readTextFileSync("/proc/" + pid + "/fdinfo/" + fd.name);
-        pos = Math.min(pos ?? Infinity, Number(/^pos:\\s+(\\d+)/m.exec(info)?.[1]));
+        pos = Math.max(pos ?? 0, Number(/^pos:\\s+(\\d+)/m.exec(info)?.[1]));
       } catch {
         // Closed meanwhile.
       }
