@@ -69,39 +69,72 @@ export async function readPosition(pid: number, path: string): Promise<number | 
 /**
  * Stops process `pid` (SIGSTOP) as soon as it has read `minBytes` of `path`.
  * The watching runs in a child Deno with full permissions, in a tight loop
- * without spawning anything, so even a read that takes milliseconds is
- * caught. Returns false when the process ended first, or never read that far.
+ * without spawning anything. The process is held (SIGSTOP) until the watcher
+ * has started and is looking, so even a read that takes milliseconds is
+ * caught, however long the watcher took to start: call this right after
+ * starting the process, before it reads. Returns false when the process
+ * ended first, or never read that far.
  */
 export async function stopAfterReading(
   pid: number,
   path: string,
   minBytes: number,
 ): Promise<boolean> {
-  const { code } = await new Deno.Command(Deno.execPath(), {
+  try {
+    Deno.kill(pid, "SIGSTOP");
+  } catch {
+    return false; // It ended already.
+  }
+  const watcher = new Deno.Command(Deno.execPath(), {
     args: ["eval", STOP_AFTER_READING, String(pid), path, String(minBytes)],
-    stdout: "null",
+    stdout: "piped",
     stderr: "null",
-  }).output();
-  return code === 0;
+  }).spawn();
+  try {
+    // The watcher says "ready" once it is about to look.
+    const reader = watcher.stdout.getReader();
+    await reader.read();
+    await reader.cancel();
+  } finally {
+    try {
+      Deno.kill(pid, "SIGCONT");
+    } catch {
+      // It ended meanwhile.
+    }
+  }
+  return (await watcher.status).code === 0;
 }
 
 const STOP_AFTER_READING = `
 const [pid, path, minBytes] = [Number(Deno.args[0]), Deno.args[1], Number(Deno.args[2])];
+console.log("ready");
 const deadline = Date.now() + 30_000;
+// The descriptors that have the file open; looked for again only while there are none,
+// so that each look at a position is one small read and a fast read is not overshot.
+let fds = [];
 while (Date.now() < deadline) {
-  let pos;
-  try {
-    for (const fd of Deno.readDirSync("/proc/" + pid + "/fd")) {
-      try {
-        if (Deno.readLinkSync("/proc/" + pid + "/fd/" + fd.name) !== path) continue;
-        const info = Deno.readTextFileSync("/proc/" + pid + "/fdinfo/" + fd.name);
-        pos = Math.max(pos ?? 0, Number(/^pos:\\s+(\\d+)/m.exec(info)?.[1]));
-      } catch {
-        // Closed meanwhile.
+  if (fds.length === 0) {
+    try {
+      for (const fd of Deno.readDirSync("/proc/" + pid + "/fd")) {
+        try {
+          if (Deno.readLinkSync("/proc/" + pid + "/fd/" + fd.name) === path) fds.push(fd.name);
+        } catch {
+          // Closed meanwhile.
+        }
       }
+    } catch {
+      Deno.exit(2); // the process is gone
     }
-  } catch {
-    Deno.exit(2); // the process is gone
+  }
+  let pos;
+  for (const fd of fds) {
+    try {
+      const info = Deno.readTextFileSync("/proc/" + pid + "/fdinfo/" + fd);
+      pos = Math.max(pos ?? 0, Number(/^pos:\\s+(\\d+)/m.exec(info)?.[1]));
+    } catch {
+      fds = []; // closed: look again
+      break;
+    }
   }
   if (pos !== undefined && pos >= minBytes) {
     Deno.kill(pid, "SIGSTOP");
