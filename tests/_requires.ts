@@ -38,6 +38,7 @@ const PACKAGES: Record<string, string> = {
   getfacl: "acl",
   faketime: "faketime",
   script: "bsdutils",
+  sqlite3: "sqlite3",
 };
 
 /** Programs that must be on PATH, as executable files. */

@@ -5,6 +5,7 @@
  * the reason printed.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { sameBytes, textBytes } from "./cli/_cli.ts";
 
@@ -22,6 +23,8 @@ const compile = await new Deno.Command(Deno.execPath(), {
     "lib/backup/compress_worker.ts",
     "--include",
     "lib/backup/hash_worker.ts",
+    "--include",
+    "lib/sources/sqlite_worker.ts",
     "--output",
     binary,
     "main.ts",
@@ -81,6 +84,16 @@ Deno.test({
       }).output();
       assert.equal(restored.code, 0);
       assert.ok(sameBytes(restored.stdout, large));
+      // The SQLite snapshot runs in a worker of its own.
+      const db = new DatabaseSync(`${workDir}/app.db`);
+      db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (42)");
+      db.close();
+      const sqlite = await new Deno.Command(binary, {
+        args: ["--sqlite", `${workDir}/app.db`, "--dest", `${workDir}/b`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(sqlite.code, 0, new TextDecoder().decode(sqlite.stderr));
     } finally {
       await Deno.remove(workDir, { recursive: true });
     }

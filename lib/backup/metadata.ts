@@ -29,7 +29,21 @@ export type SourceInfo =
     /** Modification time of the file, ISO 8601. */
     mtime: string;
   }
-  | { kind: "stdin" };
+  | { kind: "stdin" }
+  | {
+    kind: "command";
+    /** The command line given to `sh -c`. */
+    command: string;
+  }
+  | {
+    kind: "sqlite";
+    /** Absolute path of the database file. */
+    path: string;
+    /** Permission bits of the database file. */
+    mode: number;
+    /** Modification time of the database file, ISO 8601. */
+    mtime: string;
+  };
 
 export interface BackupMetadata {
   format: typeof METADATA_FORMAT;
@@ -141,18 +155,47 @@ function isSize(value: unknown): boolean {
 function isSourceInfo(value: unknown): boolean {
   const s = value as Record<string, unknown>;
   if (typeof s !== "object" || s === null) return false;
-  if (s.kind === "stdin") return true;
-  return s.kind === "file" && typeof s.path === "string" && s.path.startsWith("/") &&
-    Number.isSafeInteger(s.mode) && typeof s.mtime === "string";
+  switch (s.kind) {
+    case "stdin":
+      return true;
+    case "command":
+      return typeof s.command === "string";
+    case "file":
+    case "sqlite":
+      return typeof s.path === "string" && s.path.startsWith("/") &&
+        Number.isSafeInteger(s.mode) && typeof s.mtime === "string";
+    default:
+      return false;
+  }
 }
 
-/** Whether two sources are the same series origin: the same file, or both stdin. */
+/**
+ * Whether two sources are the same series origin: the same file, the same
+ * database, or both a stream (stdin or a command's output). A stream's
+ * series is named by the user (--name is required), so the name is its
+ * identity: a command can be changed, or a pipe replaced by --command, and
+ * the series goes on. A file's name comes from its path by default, so two
+ * files of the same name must never share a series.
+ */
 export function sameOrigin(a: SourceInfo, b: SourceInfo): boolean {
-  if (a.kind === "file" && b.kind === "file") return a.path === b.path;
-  return a.kind === b.kind;
+  const stream = (s: SourceInfo) => s.kind === "stdin" || s.kind === "command";
+  if (stream(a) || stream(b)) return stream(a) && stream(b);
+  return a.kind === b.kind && a.path === b.path;
 }
 
-/** A short description of a source for messages: its path, or "stdin". */
+/** A short description of a source for messages: its path, its command, or "stdin". */
 export function describeSource(source: SourceInfo): string {
-  return source.kind === "file" ? source.path : "stdin";
+  switch (source.kind) {
+    case "stdin":
+      return "stdin";
+    case "command":
+      return `command '${source.command}'`;
+    default:
+      return source.path;
+  }
+}
+
+/** The local file a backup was read from, if any: what `--file` selects in list and prune. */
+export function sourceFileOf(source: SourceInfo): string | undefined {
+  return source.kind === "file" || source.kind === "sqlite" ? source.path : undefined;
 }

@@ -133,7 +133,7 @@ export async function restoreToFile(
       );
     }
     // 0600 until it is complete and checked; then the source's own mode.
-    await Deno.chmod(partial.path, source.kind === "file" ? source.mode & 0o777 : 0o600);
+    await Deno.chmod(partial.path, "mode" in source ? source.mode & 0o777 : 0o600);
     await file.sync();
     if (force) {
       await Deno.rename(partial.path, path);

@@ -92,6 +92,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
   const time = new Date();
   const { staged, encoded, changedWhileRead } = await stageConsistentRead(options);
+  warnings.push(...source.warnings?.() ?? []);
   const emptyProblem = encoded.size === 0 ? source.unexpectedlyEmpty() : undefined;
   if (emptyProblem && !options.allowEmpty) {
     await staged.close();

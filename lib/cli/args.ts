@@ -9,6 +9,7 @@ import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/nam
 import { MAX_MINUTES, MIN_MINUTES, parseDuration } from "../schedule/duration.ts";
 import { parseTimeOfDay } from "../schedule/next_run.ts";
 import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
+import { parseExitCodes, type SourceSpec } from "../sources/source_spec.ts";
 
 /** Options every command knows. */
 const COMMON = { help: { type: "boolean", short: "h" } } as const;
@@ -20,11 +21,13 @@ const SERIES = {
   json: { type: "boolean" },
 } as const;
 
+/** What to back up, as given: paths as typed (resolved when the source is opened). */
+export type SourceArg = SourceSpec | { kind: "stdin" };
+
 export interface BackupArgs {
   help: boolean;
-  /** The file to back up; undefined with --stdin. */
-  file?: string;
-  stdin: boolean;
+  /** What to back up; undefined only with --help. */
+  source?: SourceArg;
   name: string;
   dest: string;
   keep: number;
@@ -63,6 +66,9 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   const { values: v } = parse(args, {
     ...SERIES,
     stdin: { type: "boolean" },
+    command: { type: "string" },
+    "ok-exit": { type: "string" },
+    sqlite: { type: "string" },
     keep: { type: "string" },
     compress: { type: "string" },
     force: { type: "boolean" },
@@ -79,11 +85,8 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     runs: { type: "string" },
     "stop-if-missing": { type: "boolean" },
   }, false);
-  const file = v.string("file");
   const name = v.string("name");
-  const stdin = v.flag("stdin");
   const base = {
-    stdin,
     keep: DEFAULT_KEEP,
     compression: "gzip" as Compression,
     force: v.flag("force"),
@@ -96,18 +99,15 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     lockWaitSeconds: DEFAULT_LOCK_WAIT_SECONDS,
   };
   if (v.flag("help")) return { ...base, help: true, name: "", dest: "" };
-  if (file !== undefined && stdin) {
+  const source = sourceArg(v);
+  const path = "path" in source ? source.path : undefined;
+  if (path === undefined && name === undefined) {
     throw new UsageError(
-      "--file and --stdin cannot be used together",
-      "back up one source per run",
+      `--${source.kind} needs --name`,
+      source.kind === "stdin"
+        ? "name the series, e.g. --name app.sql"
+        : "name the series, e.g. --name app.dump",
     );
-  }
-  if (file === undefined && !stdin) {
-    throw new UsageError("nothing to back up", "pass --file FILE, or --stdin --name NAME");
-  }
-  if (file === "") throw new UsageError("--file is empty");
-  if (stdin && name === undefined) {
-    throw new UsageError("--stdin needs --name", "name the series, e.g. --name app.sql");
   }
   if (base.quiet && base.verbose) {
     throw new UsageError("--quiet and --verbose cannot be used together");
@@ -116,23 +116,74 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   const compress = v.string("compress");
   const lockWait = v.string("lock-wait");
   const schedule = scheduleArgs(v);
-  if (schedule && stdin) {
+  if (schedule && source.kind === "stdin") {
     throw new UsageError(
       "--stdin cannot be scheduled: a scheduled run has nothing piped into it",
-      "schedule a file; for a command's output, run the pipe from your own scheduler",
+      "for a command's output, schedule the command: --command 'CMD' --name NAME",
+    );
+  }
+  if (schedule?.stopIfMissing && path === undefined) {
+    throw new UsageError(
+      "--stop-if-missing needs a source that is a file: --file or --sqlite",
     );
   }
   return {
     ...base,
     schedule,
     help: false,
-    file,
-    name: seriesName(name ?? defaultSeriesName(file!)),
+    source,
+    name: seriesName(name ?? defaultSeriesName(path!)),
     dest: requiredDest(v.string("dest")),
     keep: keep === undefined ? DEFAULT_KEEP : parseKeep(keep),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
     lockWaitSeconds: lockWait === undefined ? DEFAULT_LOCK_WAIT_SECONDS : parseLockWait(lockWait),
   };
+}
+
+/** The options that name a source, in the order the help gives them. */
+const SOURCE_OPTIONS = ["file", "sqlite", "command", "stdin"] as const;
+
+/** The one source the options name, checked. */
+function sourceArg(v: Values): SourceArg {
+  const given = SOURCE_OPTIONS.filter((option) =>
+    option === "stdin" ? v.flag(option) : v.string(option) !== undefined
+  );
+  if (given.length > 1) {
+    throw new UsageError(
+      `--${given[0]} and --${given[1]} cannot be used together`,
+      "back up one source per run",
+    );
+  }
+  const okExit = v.string("ok-exit");
+  if (okExit !== undefined && given[0] !== "command") {
+    throw new UsageError("--ok-exit goes with --command");
+  }
+  switch (given[0]) {
+    case undefined:
+      throw new UsageError(
+        "nothing to back up",
+        "pass --file FILE, --sqlite DB, --command CMD --name NAME, or --stdin --name NAME",
+      );
+    case "stdin":
+      return { kind: "stdin" };
+    case "command": {
+      const command = v.string("command")!;
+      if (command.trim() === "") throw new UsageError("--command is empty");
+      const codes = okExit === undefined ? [] : parseExitCodes(okExit);
+      if (!codes) {
+        throw new UsageError(
+          `--ok-exit must be exit codes from 1 to 255, separated by commas (got '${okExit}')`,
+          "for example: --ok-exit 1 (0 always counts as success)",
+        );
+      }
+      return { kind: "command", command, okExit: codes };
+    }
+    default: {
+      const path = v.string(given[0])!;
+      if (path === "") throw new UsageError(`--${given[0]} is empty`);
+      return { kind: given[0], path };
+    }
+  }
 }
 
 /** Parses --lock-wait: whole seconds, 0 (do not wait) up to a day. */

@@ -2,10 +2,9 @@
 import { backupFileName } from "../backup/naming.ts";
 import { backupsToRemove, type Dated, nextGeneration } from "../backup/retention.ts";
 import { DEFAULT_RETRY_DELAYS, runBackup, seriesBackups } from "../backup/run_backup.ts";
-import { UsageError } from "../errors.ts";
-import { FileSource } from "../sources/file_source.ts";
+import { describeSource } from "../backup/metadata.ts";
+import { openSource } from "../sources/open_source.ts";
 import type { Source } from "../sources/source.ts";
-import { StdinSource } from "../sources/stdin_source.ts";
 import type { Store } from "../stores/store.ts";
 import { type BackupArgs, parseBackupArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
@@ -21,7 +20,8 @@ export async function backupCommand(argv: string[]): Promise<void> {
   const args = parseBackupArgs(argv);
   if (args.help) return printHelp(helpFor("backup"));
   const messages = new Messages(args.quiet, args.verbose);
-  const source = await openSource(args);
+  // The source is checked first; its scratch file is made only once the run reads it.
+  const { source, spec } = await openSource(args.source!, () => store.scratchFile());
   const store = await openDestination(args.dest, false);
   if (args.dryRun) return dryRun(args, source, store, messages);
   let queued: QueuedJob | undefined;
@@ -30,8 +30,8 @@ export async function backupCommand(argv: string[]): Promise<void> {
     await seriesBackups(store, args.name, source);
     queued = await scheduleJob({
       name: args.name,
-      // Only a file can be scheduled: this is its path as the kernel resolves it.
-      file: (source as FileSource).path,
+      // stdin cannot be scheduled (see parseBackupArgs): every other source has settings.
+      source: spec!,
       dest: store.location,
       keep: args.keep,
       compression: args.compression,
@@ -88,17 +88,6 @@ export async function backupCommand(argv: string[]): Promise<void> {
   }
 }
 
-async function openSource(args: BackupArgs): Promise<Source> {
-  if (!args.stdin) return await FileSource.open(args.file!);
-  if (Deno.stdin.isTerminal()) {
-    throw new UsageError(
-      "--stdin given, but standard input is a terminal",
-      "pipe the data in, e.g. 'pg_dump app | tinybackup --stdin --name app.sql --dest DIR'",
-    );
-  }
-  return new StdinSource();
-}
-
 /** Says what a run would do, without reading the source or writing anything. */
 async function dryRun(args: BackupArgs, source: Source, store: Store, messages: Messages) {
   const series = await seriesBackups(store, args.name, source);
@@ -111,7 +100,7 @@ async function dryRun(args: BackupArgs, source: Source, store: Store, messages: 
   const removed = backupsToRemove([...series, planned], args.keep)
     .map((b) => store.pathOf(b.metadata.file));
   const path = store.pathOf(file);
-  messages.note(`dry run: would back up ${args.file ?? "stdin"} to ${path}`);
+  messages.note(`dry run: would back up ${describeSource(source.info())} to ${path}`);
   if (args.schedule) {
     const how = args.schedule.time !== undefined
       ? `at '${args.schedule.time}'`

@@ -1,6 +1,6 @@
 /** The --dest folder, and which of its backups a command is about. */
 import type { Backup } from "../backup/catalog.ts";
-import { METADATA_DIR } from "../backup/metadata.ts";
+import { METADATA_DIR, sourceFileOf } from "../backup/metadata.ts";
 import { UsageError } from "../errors.ts";
 import {
   isNameTooLong,
@@ -62,7 +62,6 @@ export async function selectBackups(backups: Backup[], args: SeriesArgs): Promis
   const path = args.file === undefined ? undefined : await kernelPath(args.file);
   return backups.filter((b) => {
     if (args.name !== undefined && b.metadata.name !== args.name) return false;
-    const source = b.metadata.source;
-    return path === undefined || (source.kind === "file" && source.path === path);
+    return path === undefined || sourceFileOf(b.metadata.source) === path;
   });
 }

@@ -1,5 +1,6 @@
 /** How backups look in human and JSON output. */
 import type { Backup } from "../backup/catalog.ts";
+import { sourceFileOf } from "../backup/metadata.ts";
 
 /** 1536 becomes "1.5 KiB". */
 export function humanSize(bytes: number): string {
@@ -25,7 +26,9 @@ export function backupJson(backup: Backup) {
     storedSize: m.storedSize,
     sha256: m.sha256,
     compression: m.compression,
-    source: m.source.kind === "file" ? m.source.path : "-",
+    source: sourceFileOf(m.source) ?? "-",
+    sourceKind: m.source.kind,
+    ...(m.source.kind === "command" ? { command: m.source.command } : {}),
     changedWhileRead: m.changedWhileRead,
   };
 }

@@ -2,16 +2,20 @@
 import { DEFAULT_KEEP } from "./args.ts";
 import type { CommandName } from "./commands.ts";
 
-const MAIN = `tinybackup: one file or a pipe, copied safely: compressed, checksummed, rotated.
+const MAIN = `tinybackup: one file, database or command's output, copied safely: compressed,
+checksummed, rotated.
 
 Usage:
   tinybackup --file PATH --dest DIR [options]        back up one file now
+  tinybackup --sqlite DB --dest DIR [options]        a consistent snapshot of a live SQLite database
+  tinybackup --command CMD --name NAME --dest DIR [options]
+                                                     a command's output, kept only if it succeeds
   tinybackup --stdin --name NAME --dest DIR [opts]   back up what is piped in
   tinybackup list --dest DIR [--file PATH | --name NAME] [--json]
   tinybackup restore BACKUP [--to PATH | --to -] [--force]
   tinybackup verify --dest DIR [--file PATH | --name NAME] [--json]
   tinybackup prune --dest DIR (--file PATH | --name NAME) --keep N [--dry-run]
-  tinybackup --file PATH --dest DIR (--every DURATION [--at HH:MM] | --time SPEC)
+  tinybackup SOURCE --dest DIR (--every DURATION [--at HH:MM] | --time SPEC)
                                                      back up now, then on a schedule
   tinybackup jobs [--json]                           the scheduled jobs
   tinybackup unschedule ID... | --file PATH --dest DIR | --all [--dry-run]
@@ -23,13 +27,15 @@ Backup options:
   --keep N          keep the N newest versions of this series (default ${DEFAULT_KEEP};
                     0 keeps all); spare copies of a kept version go
   --compress KIND   gzip, zstd or none (default gzip)
-  --name NAME       series name (default: the file's base name)
+  --name NAME       series name (default: the file's base name; required for
+                    --command and --stdin)
+  --ok-exit CODES   with --command: exit codes besides 0 that mean success, e.g. 1,24
   --force           back up even when the content equals the newest backup
   --allow-changing  keep the last read of a file that never stops changing
-  --allow-empty     accept empty content on --stdin, or from a file that was
-                    not empty when the run began (refused by default: it
-                    usually means the command feeding the pipe failed, or
-                    that something truncated the file)
+  --allow-empty     accept empty content from --stdin or --command, or from a
+                    file that was not empty when the run began (refused by
+                    default: it usually means the command failed, or that
+                    something truncated the file)
   --lock-wait SECS  wait this long for another run of the same series to
                     end before giving up (default 30)
   --dry-run         say what would happen; write and delete nothing
@@ -44,7 +50,8 @@ Scheduling options (jobs run with at(1); see 'tinybackup doctor'):
   --schedule-only   queue the job without backing up now (prints the job id)
   --runs N          stop after N scheduled runs
   --stop-if-missing stop the job, instead of failing each time, once the file is gone
-  --name, --keep and --compress are kept in the job; --stdin cannot be scheduled.
+  The source, --name, --keep and --compress are kept in the job; --stdin
+  cannot be scheduled (schedule the command instead, with --command).
 
 Prints the new backup's path on stdout. Exit codes: 0 success (also when the
 content was unchanged), 1 the run failed, 2 bad usage or bad input.
@@ -55,10 +62,11 @@ const TEXTS: Record<CommandName, string> = {
   list: `Usage: tinybackup list --dest DIR [--file PATH | --name NAME] [--json]
 
 Lists the backups in DIR, newest first: time, original size, compression, path.
-  --file PATH   only the backups of this file
+  --file PATH   only the backups of this file (or SQLite database)
   --name NAME   only the series NAME
   --json        a JSON array with path, name, generation, time, size, storedSize, sha256,
-                compression, source and changedWhileRead for each backup
+                compression, source, sourceKind (file, sqlite, command or stdin),
+                command (for a command) and changedWhileRead for each backup
 `,
   restore: `Usage: tinybackup restore BACKUP [--to PATH | --to -] [--force]
 

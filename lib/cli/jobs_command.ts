@@ -1,6 +1,7 @@
 /** `tinybackup jobs`: every scheduled tinybackup job, with its next and last run. */
 import { jobProblems } from "../schedule/job_health.ts";
 import { describeSchedule } from "../schedule/job.ts";
+import { describeSpec, sourcePath } from "../sources/source_spec.ts";
 import { findJobs, type QueuedJob } from "../schedule/queue.ts";
 import { readRuns, type RunRecord } from "../schedule/run_log.ts";
 import { parseJobsArgs } from "./args.ts";
@@ -14,7 +15,8 @@ export function jobJson(queued: QueuedJob, lastRun?: RunRecord, problems: string
   return {
     id: job.id,
     name: job.name,
-    file: job.file,
+    file: sourcePath(job.source) ?? null,
+    source: job.source,
     dest: job.dest,
     schedule: describeSchedule(job.schedule),
     next: queued.next?.toISOString() ?? null,
@@ -39,16 +41,19 @@ export async function jobsCommand(argv: string[]): Promise<void> {
   for (const record of await readRuns()) lastRuns.set(record.id, record);
   const described = [];
   for (const q of queued) {
-    described.push(jobJson(q, lastRuns.get(q.job.id), await jobProblems(q.job)));
+    described.push({
+      ...jobJson(q, lastRuns.get(q.job.id), await jobProblems(q.job)),
+      sourceText: describeSpec(q.job.source),
+    });
   }
-  if (args.json) return printJson(described);
+  if (args.json) return printJson(described.map(({ sourceText: _, ...json }) => json));
   for (const job of described) {
     const next = job.running ? "running now" : job.next ? localTime(new Date(job.next)) : "?";
     const last = job.lastRun
       ? `${job.lastRun.result} ${localTime(new Date(job.lastRun.time))}`
       : "never run";
     printResult(
-      `${job.id}  ${job.schedule}  next ${next}  last ${last}  ${job.file} -> ${job.dest}`,
+      `${job.id}  ${job.schedule}  next ${next}  last ${last}  ${job.sourceText} -> ${job.dest}`,
     );
     for (const problem of job.problems) printResult(`  problem: ${problem}`);
   }

@@ -14,7 +14,8 @@ import { type Job, parseJob, successor } from "../schedule/job.ts";
 import { queueJob } from "../schedule/queue.ts";
 import { appendRun, type RunRecord } from "../schedule/run_log.ts";
 import { markRunning } from "../schedule/running.ts";
-import { FileSource } from "../sources/file_source.ts";
+import { openSource } from "../sources/open_source.ts";
+import { sourcePath } from "../sources/source_spec.ts";
 import { openDestination } from "./destination.ts";
 import { Messages } from "./output.ts";
 
@@ -33,12 +34,13 @@ export async function runJobCommand(argv: string[]): Promise<void> {
   if (await cancelled()) {
     return await log({ result: "cancelled", message: "the job was unscheduled; not run" });
   }
-  if (job.stopIfMissing && await isMissing(job.file)) {
+  const path = sourcePath(job.source);
+  if (job.stopIfMissing && path !== undefined && await isMissing(path)) {
     await log({
       result: "stopped",
-      message: `the source is gone, so the job stopped: ${job.file}`,
+      message: `the source is gone, so the job stopped: ${path}`,
     });
-    messages.note(`job ${job.id} stopped: the source is gone: ${job.file}`);
+    messages.note(`job ${job.id} stopped: the source is gone: ${path}`);
     return;
   }
 
@@ -52,10 +54,12 @@ export async function runJobCommand(argv: string[]): Promise<void> {
   const unqueued = requeueError ? `; and the next run could not be queued: ${requeueError}` : "";
 
   try {
+    const store = await openDestination(job.dest, false);
+    const { source } = await openSource(job.source, () => store.scratchFile());
     const result = await runBackup({
-      source: await FileSource.open(job.file),
+      source,
       name: job.name,
-      store: await openDestination(job.dest, false),
+      store,
       compression: job.compression,
       keep: job.keep,
       force: false,

@@ -7,14 +7,15 @@ import { findJobs, type QueuedJob, queueJob } from "../schedule/queue.ts";
 import { sameJob } from "../schedule/job.ts";
 import { selfCommand } from "../schedule/self_command.ts";
 import type { Compression } from "../backup/naming.ts";
+import type { SourceSpec } from "../sources/source_spec.ts";
 import type { ScheduleArgs } from "./args.ts";
 import { localTime } from "./format.ts";
 import type { Messages } from "./output.ts";
 
 export interface ScheduleRequest {
   name: string;
-  /** Absolute path of the file. */
-  file: string;
+  /** What the job backs up, paths absolute. */
+  source: SourceSpec;
   /** Absolute path of the destination. */
   dest: string;
   keep: number;
@@ -23,7 +24,7 @@ export interface ScheduleRequest {
 }
 
 /**
- * Queues the job, unless the same job (same file, destination, name and
+ * Queues the job, unless the same job (same source, destination, name and
  * schedule) is queued already: then that one is reported and kept.
  */
 export async function scheduleJob(

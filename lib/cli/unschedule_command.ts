@@ -4,6 +4,7 @@ import { kernelPath } from "../io/kernel_path.ts";
 import { removeJob } from "../schedule/at.ts";
 import { markCancelled } from "../schedule/cancellation.ts";
 import { findJobs } from "../schedule/queue.ts";
+import { sourcePath } from "../sources/source_spec.ts";
 import { runningIds } from "../schedule/running.ts";
 import { parseUnscheduleArgs, type UnscheduleArgs } from "./args.ts";
 import { helpFor } from "./help.ts";
@@ -49,7 +50,9 @@ async function selectedIds(args: UnscheduleArgs): Promise<string[]> {
   // Resolved as a backup resolves them, to match its job; bad ones fail before at is asked.
   const [file, dest] = [await kernelPath(args.file!), await kernelPath(args.dest!)];
   const queued = await findJobs();
-  const ids = queued.filter((q) => q.job.file === file && q.job.dest === dest).map((q) => q.job.id);
+  const ids = queued.filter((q) => sourcePath(q.job.source) === file && q.job.dest === dest).map((
+    q,
+  ) => q.job.id);
   if (ids.length === 0) {
     throw new RunError(`no job backs up ${file} to ${dest}`, "see 'tinybackup jobs'");
   }

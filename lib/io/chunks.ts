@@ -82,6 +82,35 @@ export async function* readChunksReusingAsync(
   }
 }
 
+/**
+ * Yields the rest of a byte stream (a child's stdout) through one buffer,
+ * refilled for each chunk as in readChunksReusing: a chunk is valid only
+ * until the next is asked for. Stopping early cancels the stream, which
+ * closes the pipe.
+ */
+export async function* readStreamChunks(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(CHUNK_SIZE);
+  let done = false;
+  try {
+    while (true) {
+      const next = await reader.read(new Uint8Array(buffer));
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+      // The read took the buffer over; the chunk it gave back holds it now.
+      buffer = next.value.buffer as ArrayBuffer;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}
+
 /** Anything written like a file: a file, standard output. */
 export interface Writable {
   writeSync(bytes: Uint8Array): number;

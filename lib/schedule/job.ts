@@ -9,6 +9,7 @@ import { parseDuration } from "./duration.ts";
 import { anchorFor, nextRunAfter, parseTimeOfDay } from "./next_run.ts";
 import { escapeForTerminal } from "../terminal_text.ts";
 import { quoteForSh } from "./quote.ts";
+import { isSourceSpec, sameSpec, type SourceSpec } from "../sources/source_spec.ts";
 
 export type JobSchedule =
   | {
@@ -32,8 +33,8 @@ export interface Job {
   id: string;
   /** Series name. */
   name: string;
-  /** Absolute path of the file to back up. */
-  file: string;
+  /** What to back up, paths absolute. */
+  source: SourceSpec;
   /** Absolute path of the destination. */
   dest: string;
   keep: number;
@@ -59,7 +60,7 @@ export function newJobId(): string {
 /** What a new job is made from. */
 export interface JobSettings {
   name: string;
-  file: string;
+  source: SourceSpec;
   dest: string;
   keep: number;
   compression: Compression;
@@ -85,7 +86,7 @@ export function newJob(settings: JobSettings, now: Date, id = newJobId()): Job {
   return {
     id,
     name: settings.name,
-    file: settings.file,
+    source: settings.source,
     dest: settings.dest,
     keep: settings.keep,
     compression: settings.compression,
@@ -158,12 +159,12 @@ export function parseJobScript(script: string): Job | undefined {
  * @throws {Error} when it is not a complete, valid job
  */
 export function parseJob(text: string): Job {
-  const job = JSON.parse(text) as Job;
+  const job = withSource(JSON.parse(text)) as Job;
   const s = job?.schedule;
   const valid = typeof job === "object" && job !== null &&
     typeof job.id === "string" && /^[0-9a-f]{8}$/.test(job.id) &&
     typeof job.name === "string" && !seriesNameProblem(job.name) &&
-    typeof job.file === "string" && job.file.startsWith("/") &&
+    isSourceSpec(job.source) &&
     typeof job.dest === "string" && job.dest.startsWith("/") &&
     Number.isSafeInteger(job.keep) && job.keep >= 0 &&
     COMPRESSIONS.includes(job.compression) &&
@@ -183,6 +184,18 @@ export function parseJob(text: string): Job {
   return job;
 }
 
+/**
+ * A job queued before jobs had sources of several kinds names its file in
+ * `file`: such a job keeps running after an upgrade, as a file job.
+ */
+function withSource(value: unknown): unknown {
+  const job = value as Record<string, unknown>;
+  if (typeof job !== "object" || job === null || job.source !== undefined) return value;
+  if (typeof job.file !== "string") return value;
+  const { file, ...rest } = job;
+  return { ...rest, source: { kind: "file", path: file } };
+}
+
 /** The schedule in words: `every 6h`, `every 1d at 02:00`, `at 'now + 1 hour'`. */
 export function describeSchedule(schedule: JobSchedule): string {
   if (schedule.kind === "time") return `at '${schedule.spec}'`;
@@ -194,9 +207,9 @@ export function commandFiles(job: Job): string[] {
   return job.command.filter((part) => part.startsWith("/"));
 }
 
-/** Whether two jobs back up the same file to the same place on the same schedule. */
+/** Whether two jobs back up the same source to the same place on the same schedule. */
 export function sameJob(a: Job, b: Job): boolean {
-  return a.file === b.file && a.dest === b.dest && a.name === b.name &&
+  return sameSpec(a.source, b.source) && a.dest === b.dest && a.name === b.name &&
     scheduleKey(a.schedule) === scheduleKey(b.schedule);
 }
 

@@ -1,4 +1,5 @@
 /** What stands in a queued job's way: a missing program or source. */
+import { sourcePath } from "../sources/source_spec.ts";
 import { commandFiles, type Job } from "./job.ts";
 
 /** Problems that will make the job's next run fail or stop, in words; empty when none. */
@@ -7,11 +8,12 @@ export async function jobProblems(job: Job): Promise<string[]> {
   for (const file of commandFiles(job)) {
     if (!(await exists(file))) problems.push(`the program it runs is gone: ${file}`);
   }
-  if (!(await exists(job.file))) {
+  const path = sourcePath(job.source);
+  if (path !== undefined && !(await exists(path))) {
     problems.push(
       job.stopIfMissing
-        ? `the source is gone, so the job will stop: ${job.file}`
-        : `the source is gone: ${job.file}`,
+        ? `the source is gone, so the job will stop: ${path}`
+        : `the source is gone: ${path}`,
     );
   }
   return problems;

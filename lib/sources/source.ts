@@ -31,4 +31,6 @@ export interface Source {
   ownership(): Ownership | undefined;
   /** What metadata records of the source, as of the last read. */
   info(): SourceInfo;
+  /** What the user should know about the last read although it succeeded. */
+  warnings?(): string[];
 }

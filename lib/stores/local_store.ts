@@ -20,7 +20,7 @@ import { forgetOnInterrupt } from "../io/interrupt.ts";
 import { createLockedFile, removeIfUnlocked } from "../io/locked_file.ts";
 import { hasAccessAcl, removeAccessAcl } from "../io/posix_acl.ts";
 import { syncFolder } from "../io/sync_folder.ts";
-import type { OpenFile, Staged, Store } from "./store.ts";
+import type { OpenFile, ScratchFile, Staged, Store } from "./store.ts";
 
 /** Empty files prepare creates and removes at once, to learn whether a folder takes new names. */
 const PROBE_PREFIX = ".tinybackup-probe-";
@@ -306,6 +306,10 @@ export class LocalStore implements Store {
     );
     removeAccessAcl(staged.path);
     return staged;
+  }
+
+  scratchFile(): ScratchFile {
+    return this.#createLockedStagingFile();
   }
 
   async tryLock(key: string, holder: string): Promise<AsyncDisposable | { heldBy: string }> {

@@ -49,6 +49,13 @@ export interface Store {
    * such method.
    */
   tryLock?(key: string, holder: string): Promise<AsyncDisposable | { heldBy: string }>;
+  /**
+   * A new, empty local file, 0600 in a private folder, for a source's
+   * temporary work (a database snapshot): on the store's own file system
+   * where it has one, where space for backups is. The caller removes it,
+   * then closes it; one a killed run left is removed by removeLeftovers.
+   */
+  scratchFile(): ScratchFile;
   /** Names of the files directly inside `folder` ("" for the top); none if it does not exist. */
   list(folder: string): Promise<string[]>;
   /** Whether `name` exists. */
@@ -68,6 +75,12 @@ export interface Store {
   sync(folder: string): Promise<void>;
   /** Removes staged bytes that crashed or killed runs left behind. */
   removeLeftovers(): Promise<void>;
+}
+
+/** A scratch file: open and locked (its lock shows its run is alive), removed on interrupt. */
+export interface ScratchFile {
+  file: Deno.FsFile;
+  path: string;
 }
 
 /** A local file open for reading, as a source holds it. */

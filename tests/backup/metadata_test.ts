@@ -328,6 +328,38 @@ Deno.test("sameOrigin: a file and stdin are different origins, either way round"
   assert.equal(sameOrigin({ kind: "stdin" }, fileSource("/a/notes.db")), false);
 });
 
+Deno.test("sameOrigin: stdin and any command are one stream origin, named by the user", () => {
+  const command = (text: string): SourceInfo => ({ kind: "command", command: text });
+  assert.equal(sameOrigin(command("pg_dump app"), command("pg_dump -Fc app")), true);
+  assert.equal(sameOrigin(command("pg_dump app"), { kind: "stdin" }), true);
+  assert.equal(sameOrigin({ kind: "stdin" }, command("pg_dump app")), true);
+  assert.equal(sameOrigin(command("cat /a/notes.db"), fileSource("/a/notes.db")), false);
+});
+
+Deno.test("sameOrigin: a SQLite database is its own origin, never the same file backed up bytewise", () => {
+  const sqlite = (path: string): SourceInfo => ({
+    kind: "sqlite",
+    path,
+    mode: 0o640,
+    mtime: "2026-11-22T18:50:00.000Z",
+  });
+  assert.equal(sameOrigin(sqlite("/a/app.db"), sqlite("/a/app.db")), true);
+  assert.equal(sameOrigin(sqlite("/a/app.db"), sqlite("/b/app.db")), false);
+  assert.equal(sameOrigin(sqlite("/a/app.db"), fileSource("/a/app.db")), false);
+});
+
+Deno.test("parseMetadata accepts command and SQLite sources", () => {
+  for (
+    const source of [
+      { kind: "command", command: "pg_dump -Fc app" },
+      { kind: "sqlite", path: "/var/lib/app.db", mode: 0o640, mtime: "2026-11-22T18:50:00.000Z" },
+    ]
+  ) {
+    const text = sampleText({ source });
+    assert.deepEqual(parseMetadata(text, FILE).source, source);
+  }
+});
+
 Deno.test("parseMetadata rejects a compression the backup's file name does not have", () => {
   assertRejected(sampleText({ compression: "zstd" }), /compression its file name does not have/);
   assertRejected(sampleText({ compression: "none" }), /compression its file name does not have/);

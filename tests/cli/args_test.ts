@@ -71,8 +71,7 @@ Deno.test("splitCommand rejects an unknown command and lists the known ones", ()
 Deno.test("parseBackupArgs defaults: keep 14, gzip, series named after the file, every flag off", () => {
   const expected: BackupArgs = {
     help: false,
-    file: "/home/me/notes.db",
-    stdin: false,
+    source: { kind: "file", path: "/home/me/notes.db" },
     name: "notes.db",
     dest: "/backups",
     keep: 14,
@@ -105,14 +104,13 @@ Deno.test("parseBackupArgs lets --name override the name taken from --file", () 
 
 Deno.test("parseBackupArgs lets --name rescue a file whose name starts with '.'", () => {
   const args = parseBackupArgs(["--file", "/home/me/.bashrc", "--dest", "d", "--name", "bashrc"]);
-  assert.equal(args.file, "/home/me/.bashrc");
+  assert.deepEqual(args.source, { kind: "file", path: "/home/me/.bashrc" });
   assert.equal(args.name, "bashrc");
 });
 
 Deno.test("parseBackupArgs accepts --stdin with --name and no --file", () => {
   const args = parseBackupArgs(["--stdin", "--name", "app.sql", "--dest", "d"]);
-  assert.equal(args.stdin, true);
-  assert.equal(args.file, undefined);
+  assert.deepEqual(args.source, { kind: "stdin" });
   assert.equal(args.name, "app.sql");
 });
 
@@ -154,7 +152,7 @@ Deno.test("parseBackupArgs accepts every compression, including none", () => {
 
 Deno.test("parseBackupArgs takes a value starting with '-' when written --option=VALUE", () => {
   const args = parseBackupArgs(["--file=-x", "--dest", "d"]);
-  assert.equal(args.file, "-x");
+  assert.deepEqual(args.source, { kind: "file", path: "-x" });
   assert.equal(args.name, "-x");
 });
 
@@ -251,6 +249,71 @@ Deno.test("parseBackupArgs rejects neither --file nor --stdin, suggesting both",
     () => parseBackupArgs(["--dest", "d"]),
     /nothing to back up/,
     /--file FILE.*--stdin --name NAME/,
+  );
+});
+
+Deno.test("parseBackupArgs takes --command with --name, and --ok-exit codes sorted once each", () => {
+  const args = parseBackupArgs([
+    "--command",
+    "pg_dump -Fc app",
+    "--name",
+    "app.dump",
+    "--dest",
+    "d",
+  ]);
+  assert.deepEqual(args.source, { kind: "command", command: "pg_dump -Fc app", okExit: [] });
+  assert.equal(args.name, "app.dump");
+  const ok = parseBackupArgs([
+    ...["--command", "rsync x", "--name", "x", "--dest", "d", "--ok-exit", "24,1,24"],
+  ]);
+  assert.deepEqual(ok.source, { kind: "command", command: "rsync x", okExit: [1, 24] });
+});
+
+Deno.test("parseBackupArgs takes --sqlite, naming the series after the database file", () => {
+  const args = parseBackupArgs(["--sqlite", "/var/lib/app/app.db", "--dest", "d"]);
+  assert.deepEqual(args.source, { kind: "sqlite", path: "/var/lib/app/app.db" });
+  assert.equal(args.name, "app.db");
+});
+
+Deno.test("parseBackupArgs rejects a bad --command, --ok-exit or --sqlite", () => {
+  const cases: [string[], RegExp][] = [
+    [["--command", "x", "--dest", "d"], /--command needs --name/],
+    [["--command", "  ", "--name", "n", "--dest", "d"], /--command is empty/],
+    [["--command", "x", "--name", "n", "--dest", "d", "--ok-exit", "0"], /--ok-exit must be/],
+    [["--command", "x", "--name", "n", "--dest", "d", "--ok-exit", "256"], /--ok-exit must be/],
+    [["--command", "x", "--name", "n", "--dest", "d", "--ok-exit", "1,"], /--ok-exit must be/],
+    [
+      ["--command", "x", "--name", "n", "--dest", "d", "--ok-exit", "-1"],
+      /--ok-exit must be|needs a value/,
+    ],
+    [["--file", "f", "--dest", "d", "--ok-exit", "1"], /--ok-exit goes with --command/],
+    [["--sqlite", "", "--dest", "d"], /--sqlite is empty/],
+    [
+      ["--file", "f", "--sqlite", "s", "--dest", "d"],
+      /--file and --sqlite cannot be used together/,
+    ],
+    [
+      ["--sqlite", "s", "--command", "c", "--name", "n", "--dest", "d"],
+      /--sqlite and --command cannot/,
+    ],
+    [["--command", "c", "--stdin", "--name", "n", "--dest", "d"], /--command and --stdin cannot/],
+    [
+      ["--command", "c", "--name", "n", "--dest", "d", "--every", "1d", "--stop-if-missing"],
+      /--stop-if-missing needs a source that is a file/,
+    ],
+  ];
+  for (const [argv, message] of cases) {
+    assertUsageError(() => parseBackupArgs(argv), message);
+  }
+});
+
+Deno.test("parseBackupArgs schedules a command, but never stdin", () => {
+  const args = parseBackupArgs(["--command", "c", "--name", "n", "--dest", "d", "--every", "1d"]);
+  assert.equal(args.schedule?.every?.minutes, 1440);
+  assertUsageError(
+    () => parseBackupArgs(["--stdin", "--name", "n", "--dest", "d", "--every", "1d"]),
+    /--stdin cannot be scheduled/,
+    /--command 'CMD'/,
   );
 });
 

@@ -33,7 +33,7 @@ const HOUR = 60 * MINUTE;
 function settings(overrides: Partial<JobSettings> = {}): JobSettings {
   return {
     name: "notes.db",
-    file: "/home/ed/notes.db",
+    source: { kind: "file", path: "/home/ed/notes.db" },
     dest: "/mnt/backup",
     keep: 7,
     compression: "gzip",
@@ -55,7 +55,10 @@ function hostileJob(command: string[]): Job {
   return newJob(
     settings({
       name: 'it\'s "quoted" $(touch name) `touch tick` %s %d\nline two 日本語 😀 \\ * ~',
-      file: '/tmp/it\'s "q"/$(touch file)/`touch tick`/line\nbreak/\r\t/日本語 😀.db',
+      source: {
+        kind: "file",
+        path: '/tmp/it\'s "q"/$(touch file)/`touch tick`/line\nbreak/\r\t/日本語 😀.db',
+      },
       dest: "/mnt/back up/'; touch dest; '/\\\"/-rf/~/*",
       compression: "zstd",
       every: undefined,
@@ -87,7 +90,7 @@ Deno.test("newJob --every 6h: anchored at now to the minute, first run one inter
   assert.deepEqual(newJob(settings(), NOW, ID), {
     id: ID,
     name: "notes.db",
-    file: "/home/ed/notes.db",
+    source: { kind: "file", path: "/home/ed/notes.db" },
     dest: "/mnt/backup",
     keep: 7,
     compression: "gzip",
@@ -406,6 +409,29 @@ Deno.test("parseJob accepts a valid job, with and without limits", () => {
   assert.deepEqual(parseJob(JSON.stringify(timeJob)), timeJob);
 });
 
+Deno.test("parseJob accepts command and SQLite sources", () => {
+  for (
+    const source of [
+      { kind: "command", command: "pg_dump -Fc 'my app'", okExit: [] },
+      { kind: "command", command: "rsync-dump", okExit: [1, 24] },
+      { kind: "sqlite", path: "/var/lib/app/app.db" },
+    ]
+  ) {
+    const job = { ...VALID, source };
+    assert.deepEqual(parseJob(JSON.stringify(job)), job);
+  }
+});
+
+Deno.test("parseJob reads a job queued before sources had kinds (its file in 'file') as a file job", () => {
+  const { source: _, ...rest } = VALID;
+  const old = { ...rest, file: "/home/ed/notes.db" };
+  assert.deepEqual(parseJob(JSON.stringify(old)), VALID);
+  assert.throws(
+    () => parseJob(JSON.stringify({ ...rest, file: "notes.db" })),
+    /not a valid tinybackup job/,
+  );
+});
+
 Deno.test("parseJob rejects a job with a field missing or wrong", () => {
   const cases: [string, Record<string, unknown>][] = [
     ["id upper case", { id: "0123ABCD" }],
@@ -418,10 +444,15 @@ Deno.test("parseJob rejects a job with a field missing or wrong", () => {
     ["name with a slash", { name: "a/b" }],
     ["name starting with a dot", { name: ".hidden" }],
     ["name not a string", { name: 5 }],
-    ["relative file", { file: "notes.db" }],
-    ["relative file ./", { file: "./notes.db" }],
-    ["empty file", { file: "" }],
-    ["file missing", { file: undefined }],
+    ["relative file", { source: { kind: "file", path: "notes.db" } }],
+    ["relative file ./", { source: { kind: "file", path: "./notes.db" } }],
+    ["empty file", { source: { kind: "file", path: "" } }],
+    ["relative sqlite", { source: { kind: "sqlite", path: "app.db" } }],
+    ["unknown source kind", { source: { kind: "folder", path: "/srv" } }],
+    ["empty command", { source: { kind: "command", command: " ", okExit: [] } }],
+    ["command without okExit", { source: { kind: "command", command: "true" } }],
+    ["command okExit 256", { source: { kind: "command", command: "true", okExit: [256] } }],
+    ["source missing", { source: undefined }],
     ["relative dest", { dest: "backups" }],
     ["dest with ~", { dest: "~/backups" }],
     ["keep negative", { keep: -1 }],
@@ -517,7 +548,9 @@ Deno.test("sameJob: a different file, destination, name or schedule is another j
   const base = settings({ every: { text: "1d", minutes: 1440 }, at: "02:00" });
   const a = newJob(base, NOW, ID);
   const others: [string, Partial<JobSettings>][] = [
-    ["file", { file: "/home/ed/other.db" }],
+    ["file", { source: { kind: "file", path: "/home/ed/other.db" } }],
+    ["kind", { source: { kind: "sqlite", path: "/home/ed/notes.db" } }],
+    ["command", { source: { kind: "command", command: "cat /home/ed/notes.db", okExit: [] } }],
     ["dest", { dest: "/mnt/elsewhere" }],
     ["name", { name: "notes-copy.db" }],
     ["interval", { every: { text: "2d", minutes: 2880 } }],

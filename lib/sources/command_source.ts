@@ -1,0 +1,190 @@
+/**
+ * A command's standard output, as `sh -c` runs it (as at(1) runs jobs),
+ * with standard input closed. Unlike a pipe into --stdin, the run sees how
+ * the command ended: only an exit code that means success makes a backup, so
+ * a dump cut short by a failing or killed producer is never stored as good.
+ *
+ * The command runs in a session of its own: it can never stop to ask for a
+ * password on the terminal, and a run that ends early (a failure, Ctrl-C)
+ * stops it and everything it started, not only the shell.
+ */
+import type { SourceInfo } from "../backup/metadata.ts";
+import { RunError, UsageError } from "../errors.ts";
+import { readStreamChunks } from "../io/chunks.ts";
+import { onInterrupt } from "../io/interrupt.ts";
+import { OutputTail } from "./output_tail.ts";
+import type { Source } from "./source.ts";
+
+/** How long a stopped command has to end after SIGTERM before it gets SIGKILL. */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * How long, after the command exits, its error output may take to end: a
+ * process it left in the background may hold the pipe open for good.
+ */
+const STDERR_GRACE_MS = 1000;
+
+export class CommandSource implements Source {
+  readonly rereadable = false;
+  readonly expectedSize = undefined;
+  /** What the command's last run wrote to stderr, at its end. */
+  #stderr: string[] = [];
+
+  private constructor(readonly command: string, readonly okExit: readonly number[]) {}
+
+  /**
+   * Checks that the shell can parse `command` and can find the program it
+   * starts with, without running it.
+   * @throws {UsageError} when it cannot
+   */
+  static async open(command: string, okExit: readonly number[]): Promise<CommandSource> {
+    const syntax = await new Deno.Command("/bin/sh", {
+      args: ["-n", "-c", command],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!syntax.success) {
+      const said = new TextDecoder().decode(syntax.stderr).trim().split("\n").at(-1);
+      throw new UsageError(
+        `the shell cannot parse the command '${command}'${said ? `: ${said}` : ""}`,
+        "quote the command as one argument, e.g. --command 'pg_dump -Fc app'",
+      );
+    }
+    const program = leadingProgram(command);
+    if (program !== undefined && !(await shellFinds(program))) {
+      throw new UsageError(
+        `the command '${command}' starts a program the shell cannot find: ${program}`,
+        "install it, or give its full path",
+      );
+    }
+    return new CommandSource(command, okExit);
+  }
+
+  async *read(): AsyncGenerator<Uint8Array> {
+    const child = new Deno.Command("/bin/sh", {
+      args: ["-c", this.command],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true, // a session of its own (setsid): see the top of this file
+    }).spawn();
+    const forget = onInterrupt(() => signalGroup(child.pid, "SIGTERM"));
+    const tail = new OutputTail();
+    const stderrRead = child.stderr.getReader();
+    const stderrDone = (async () => {
+      for (let next = await stderrRead.read(); !next.done; next = await stderrRead.read()) {
+        tail.add(next.value);
+      }
+    })().catch(() => {});
+    let status: Deno.CommandStatus | undefined;
+    try {
+      yield* readStreamChunks(child.stdout);
+      status = await child.status;
+      await Promise.race([stderrDone, delay(STDERR_GRACE_MS)]);
+    } finally {
+      if (!status) await stop(child);
+      await stderrRead.cancel().catch(() => {});
+      this.#stderr = tail.lines();
+      forget();
+    }
+    const problem = exitProblem(status, this.okExit);
+    if (problem) {
+      throw new RunError(
+        `command '${this.command}' ${problem}; no backup was made${this.#quotedStderr()}`,
+        "run the command by hand to see why; a backup is made only when it succeeds",
+      );
+    }
+  }
+
+  changedDuringLastRead(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  unexpectedlyEmpty(): string {
+    return `command '${this.command}' printed nothing${this.#quotedStderr()}`;
+  }
+
+  ownership(): undefined {
+    return undefined;
+  }
+
+  info(): SourceInfo {
+    return { kind: "command", command: this.command };
+  }
+
+  /** What a successful run wrote to stderr, worth passing on as warnings. */
+  warnings(): string[] {
+    return this.#stderr.length === 0 ? [] : [`command '${this.command}'${this.#quotedStderr()}`];
+  }
+
+  #quotedStderr(): string {
+    return this.#stderr.length === 0 ? "" : `; its stderr ended: ${this.#stderr.join(" | ")}`;
+  }
+}
+
+/**
+ * Why the command's end means failure, in words, or undefined when it
+ * succeeded. A shell that did not hand over to the command reports a death
+ * by signal N as exit code 128 + N, which is said too.
+ */
+export function exitProblem(
+  status: Pick<Deno.CommandStatus, "code" | "signal">,
+  okExit: readonly number[],
+): string | undefined {
+  if (status.signal) return `was killed by ${status.signal}`;
+  if (status.code === 0 || okExit.includes(status.code)) return undefined;
+  const bySignal = status.code > 128 && status.code < 160
+    ? ` (what a shell reports for a command killed by signal ${status.code - 128})`
+    : "";
+  return `failed with exit code ${status.code}${bySignal}`;
+}
+
+/**
+ * The program a command line starts with, when it is a plain word the
+ * shell looks up (not an assignment, keyword, or anything with quotes or
+ * expansions in it); undefined otherwise.
+ */
+export function leadingProgram(command: string): string | undefined {
+  const word = /^\s*([A-Za-z0-9_./+-]+)(\s|$)/.exec(command)?.[1];
+  if (word === undefined || SHELL_WORDS.has(word)) return undefined;
+  return word;
+}
+
+/** Words that begin a compound command, which the shell never looks up as programs. */
+const SHELL_WORDS = new Set(["if", "while", "until", "for", "case", "exec", "!", "{", "time"]);
+
+async function shellFinds(program: string): Promise<boolean> {
+  const { success } = await new Deno.Command("/bin/sh", {
+    args: ["-c", 'command -v -- "$1"', "sh", program],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return success;
+}
+
+/** Stops the command and all it started: politely first, then for sure. */
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  signalGroup(child.pid, "SIGTERM");
+  const ended = await Promise.race([child.status.then(() => true), delay(STOP_GRACE_MS)]);
+  if (!ended) {
+    signalGroup(child.pid, "SIGKILL");
+    await child.status;
+  }
+}
+
+function signalGroup(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-pid, signal); // the whole session the command leads
+  } catch {
+    // Every process in it has ended already.
+  }
+}
+
+function delay(ms: number): Promise<false> {
+  return new Promise((wake) => {
+    const timer = setTimeout(() => wake(false), ms);
+    Deno.unrefTimer(timer);
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * The end of a command's error output, kept in bounded memory: what a failed
+ * run quotes so that the reason shows in the error and in the run log.
+ */
+
+/** Bytes kept: enough for several long lines. */
+const KEPT_BYTES = 4096;
+
+/** Lines quoted at most. */
+const QUOTED_LINES = 5;
+
+export class OutputTail {
+  #kept = new Uint8Array(0);
+  #cut = false;
+
+  add(chunk: Uint8Array): void {
+    const joined = new Uint8Array(this.#kept.length + chunk.length);
+    joined.set(this.#kept);
+    joined.set(chunk, this.#kept.length);
+    this.#cut ||= joined.length > KEPT_BYTES;
+    this.#kept = joined.slice(Math.max(0, joined.length - KEPT_BYTES));
+  }
+
+  /** The last lines that hold anything, oldest first. */
+  lines(): string[] {
+    return lastLines(new TextDecoder().decode(this.#kept), this.#cut);
+  }
+}
+
+/**
+ * The last QUOTED_LINES lines of `text` that are not blank, trimmed. When
+ * `cut` (the text began mid-stream), its first line is only the end of one
+ * and is dropped, unless it is all there is.
+ */
+export function lastLines(text: string, cut: boolean): string[] {
+  const lines = text.split(/\r?\n/);
+  if (cut && lines.length > 1) lines.shift();
+  return lines.map((line) => line.trim()).filter((line) => line !== "").slice(-QUOTED_LINES);
+}

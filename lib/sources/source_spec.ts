@@ -1,0 +1,77 @@
+/**
+ * What a run backs up, as plain settings: what the command line asked for
+ * and what a scheduled job carries, so that the job's runs open the same
+ * source again. Pure: opening one is open_source.ts.
+ */
+
+export type SourceSpec =
+  | {
+    kind: "file";
+    /** Absolute path, as the kernel resolves it. */
+    path: string;
+  }
+  | {
+    kind: "command";
+    /** Run by `sh -c`; its standard output is the content. */
+    command: string;
+    /** Exit codes besides 0 that mean success. */
+    okExit: number[];
+  }
+  | {
+    kind: "sqlite";
+    /** Absolute path of the database file, as the kernel resolves it. */
+    path: string;
+  };
+
+/** The highest exit code a process can have. */
+const MAX_EXIT_CODE = 255;
+
+/** Whether `value` (parsed JSON) is a complete, valid SourceSpec. */
+export function isSourceSpec(value: unknown): value is SourceSpec {
+  const s = value as Record<string, unknown>;
+  if (typeof s !== "object" || s === null) return false;
+  switch (s.kind) {
+    case "file":
+    case "sqlite":
+      return typeof s.path === "string" && s.path.startsWith("/");
+    case "command":
+      return typeof s.command === "string" && s.command.trim() !== "" &&
+        Array.isArray(s.okExit) && s.okExit.every(isExitCode);
+    default:
+      return false;
+  }
+}
+
+function isExitCode(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0 &&
+    (value as number) <= MAX_EXIT_CODE;
+}
+
+/**
+ * Parses `--ok-exit`: exit codes separated by commas, each 1 to 255.
+ * Undefined when the text is not such a list.
+ */
+export function parseExitCodes(text: string): number[] | undefined {
+  if (!/^\d{1,3}(,\d{1,3})*$/.test(text)) return undefined;
+  const codes = text.split(",").map(Number);
+  if (!codes.every((code) => code >= 1 && code <= MAX_EXIT_CODE)) return undefined;
+  return [...new Set(codes)].sort((a, b) => a - b);
+}
+
+/** The local file a source reads, if it reads one: what "the source is gone" is about. */
+export function sourcePath(spec: SourceSpec): string | undefined {
+  return spec.kind === "command" ? undefined : spec.path;
+}
+
+/** The source in words, for messages: a path, or the command quoted. */
+export function describeSpec(spec: SourceSpec): string {
+  return spec.kind === "command" ? `command '${spec.command}'` : spec.path;
+}
+
+/** Whether two specs name the same source (the same settings, in any order of exit codes). */
+export function sameSpec(a: SourceSpec, b: SourceSpec): boolean {
+  if (a.kind === "command" && b.kind === "command") {
+    return a.command === b.command && a.okExit.join() === b.okExit.join();
+  }
+  return a.kind === b.kind && sourcePath(a) === sourcePath(b);
+}
