@@ -39,6 +39,11 @@ const PACKAGES: Record<string, string> = {
   faketime: "faketime",
   script: "bsdutils",
   sqlite3: "sqlite3",
+  pg_dump: "postgresql-client",
+  pg_dumpall: "postgresql-client",
+  pg_restore: "postgresql-client",
+  psql: "postgresql-client",
+  createdb: "postgresql-client",
 };
 
 /** Programs that must be on PATH, as executable files. */

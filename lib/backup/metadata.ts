@@ -36,6 +36,13 @@ export type SourceInfo =
     command: string;
   }
   | {
+    kind: "postgres";
+    /** The database, `(globals)` for the roles, or a connection string without password. */
+    database: string;
+    /** Where the server is, as the connection settings said. */
+    server: string;
+  }
+  | {
     kind: "sqlite";
     /** Absolute path of the database file. */
     path: string;
@@ -65,6 +72,12 @@ export interface BackupMetadata {
   storedSha256: string;
   /** SHA-256 of the original content, lowercase hex. */
   sha256: string;
+  /**
+   * For a dump that embeds what changes every time (a creation time), the
+   * SHA-256 of its content with that masked: what "unchanged" compares.
+   * Absent when it would equal sha256.
+   */
+  identity?: string;
   /** True when the source changed while it was read and the last read was accepted. */
   changedWhileRead: boolean;
   /** The tinybackup version that wrote the backup. */
@@ -135,6 +148,12 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   if (typeof m.storedSha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.storedSha256)) {
     fail("an invalid stored sha256");
   }
+  if (
+    m.identity !== undefined &&
+    (typeof m.identity !== "string" || !/^[0-9a-f]{64}$/.test(m.identity))
+  ) {
+    fail("an invalid identity");
+  }
   if (typeof m.changedWhileRead !== "boolean") fail("an invalid changedWhileRead");
   if (typeof m.tool !== "string") fail("an invalid tool");
   if (!isSourceInfo(m.source)) fail("an invalid source");
@@ -160,6 +179,8 @@ function isSourceInfo(value: unknown): boolean {
       return true;
     case "command":
       return typeof s.command === "string";
+    case "postgres":
+      return typeof s.database === "string" && typeof s.server === "string";
     case "file":
     case "sqlite":
       return typeof s.path === "string" && s.path.startsWith("/") &&
@@ -167,6 +188,11 @@ function isSourceInfo(value: unknown): boolean {
     default:
       return false;
   }
+}
+
+/** What "unchanged" compares: the identity where a backup has one, else its content's sha256. */
+export function identityOf(metadata: Pick<BackupMetadata, "sha256" | "identity">): string {
+  return metadata.identity ?? metadata.sha256;
 }
 
 /**
@@ -178,9 +204,19 @@ function isSourceInfo(value: unknown): boolean {
  * files of the same name must never share a series.
  */
 export function sameOrigin(a: SourceInfo, b: SourceInfo): boolean {
-  const stream = (s: SourceInfo) => s.kind === "stdin" || s.kind === "command";
-  if (stream(a) || stream(b)) return stream(a) && stream(b);
-  return a.kind === b.kind && a.path === b.path;
+  return originOf(a) === originOf(b);
+}
+
+function originOf(source: SourceInfo): string {
+  switch (source.kind) {
+    case "stdin":
+    case "command":
+      return "stream";
+    case "postgres":
+      return JSON.stringify([source.kind, source.database, source.server]);
+    default:
+      return JSON.stringify([source.kind, source.path]);
+  }
 }
 
 /** A short description of a source for messages: its path, its command, or "stdin". */
@@ -190,6 +226,8 @@ export function describeSource(source: SourceInfo): string {
       return "stdin";
     case "command":
       return `command '${source.command}'`;
+    case "postgres":
+      return `PostgreSQL database '${source.database}' on ${source.server}`;
     default:
       return source.path;
   }

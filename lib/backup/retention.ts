@@ -16,8 +16,10 @@ export interface Dated {
     time: string;
     /** File name; orders backups taken within the same millisecond. */
     file: string;
-    /** SHA-256 of the content: backups holding the same one are one version. */
+    /** SHA-256 of the content: backups holding the same one are one version... */
     sha256: string;
+    /** ...or the same identity, where they have one (see BackupMetadata.identity). */
+    identity?: string;
   };
 }
 
@@ -62,7 +64,7 @@ export function backupsToRemove<T extends Dated>(backups: readonly T[], keep: nu
   if (keep === 0) return [];
   const versions = new Set<string>();
   return [...backups].sort(newestFirst).filter((backup) => {
-    const content = backup.metadata.sha256;
+    const content = backup.metadata.identity ?? backup.metadata.sha256;
     if (versions.has(content)) return true;
     if (versions.size === keep) return true;
     versions.add(content);

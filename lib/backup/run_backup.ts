@@ -13,6 +13,7 @@ import {
   type BackupMetadata,
   describeSource,
   formatMetadata,
+  identityOf,
   METADATA_DIR,
   METADATA_FORMAT,
   metadataPathFor,
@@ -42,6 +43,8 @@ export interface BackupOptions {
   retryDelays: readonly number[];
   /** How long to wait for another run of the series to finish, in seconds. */
   lockWaitSeconds: number;
+  /** The backup's time, shared by the parts of one run; now if not given. */
+  time?: Date;
   /** Told how many bytes have been read, as reading goes. */
   onProgress?: (bytesRead: number) => void;
 }
@@ -90,7 +93,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const series = await seriesBackups(store, name, source);
   const warnings: string[] = [];
 
-  const time = new Date();
+  const time = options.time ?? new Date();
   const { staged, encoded, changedWhileRead } = await stageConsistentRead(options);
   warnings.push(...source.warnings?.() ?? []);
   const emptyProblem = encoded.size === 0 ? source.unexpectedlyEmpty() : undefined;
@@ -101,8 +104,12 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       "pass --allow-empty if an empty backup is what you want",
     );
   }
+  const identity = source.identity?.();
   const newest = series[0];
-  if (newest && !options.force && newest.metadata.sha256 === encoded.sha256) {
+  if (
+    newest && !options.force &&
+    identityOf(newest.metadata) === identityOf({ sha256: encoded.sha256, identity })
+  ) {
     // "Unchanged" is only as good as the backup it points to.
     const damage = await storedBytesProblem(store, newest);
     if (!damage) {
@@ -122,6 +129,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     storedSize: encoded.storedSize,
     storedSha256: encoded.storedSha256,
     sha256: encoded.sha256,
+    ...(identity !== undefined && identity !== encoded.sha256 ? { identity } : {}),
     changedWhileRead,
     tool: `tinybackup ${VERSION}`,
   };
@@ -306,10 +314,10 @@ export async function backupsToRotate(
 ): Promise<Backup[]> {
   const doomed = backupsToRemove(series, keep);
   const kept = new Map(
-    series.filter((b) => !doomed.includes(b)).map((b) => [b.metadata.sha256, b]),
+    series.filter((b) => !doomed.includes(b)).map((b) => [identityOf(b.metadata), b]),
   );
   const damaged = new Set<string>();
-  for (const content of new Set(doomed.map((b) => b.metadata.sha256))) {
+  for (const content of new Set(doomed.map((b) => identityOf(b.metadata)))) {
     const copy = kept.get(content);
     if (
       copy && copy.metadata.file !== whole?.metadata.file && await storedBytesProblem(store, copy)
@@ -317,7 +325,7 @@ export async function backupsToRotate(
       damaged.add(content);
     }
   }
-  return doomed.filter((b) => !damaged.has(b.metadata.sha256));
+  return doomed.filter((b) => !damaged.has(identityOf(b.metadata)));
 }
 
 /**

@@ -10,6 +10,8 @@ import { MAX_MINUTES, MIN_MINUTES, parseDuration } from "../schedule/duration.ts
 import { parseTimeOfDay } from "../schedule/next_run.ts";
 import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
 import { parseExitCodes, type SourceSpec } from "../sources/source_spec.ts";
+import { connectionEnvironment } from "../sources/postgres/postgres_source.ts";
+import { isConnectionString } from "../sources/postgres/pg_messages.ts";
 
 /** Options every command knows. */
 const COMMON = { help: { type: "boolean", short: "h" } } as const;
@@ -69,6 +71,8 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     command: { type: "string" },
     "ok-exit": { type: "string" },
     sqlite: { type: "string" },
+    postgres: { type: "string" },
+    "exclude-db": { type: "string", multiple: true },
     keep: { type: "string" },
     compress: { type: "string" },
     force: { type: "boolean" },
@@ -101,7 +105,8 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   if (v.flag("help")) return { ...base, help: true, name: "", dest: "" };
   const source = sourceArg(v);
   const path = "path" in source ? source.path : undefined;
-  if (path === undefined && name === undefined) {
+  const implied = source.kind === "postgres" ? postgresSeriesName(source.database) : undefined;
+  if (path === undefined && implied === undefined && name === undefined) {
     throw new UsageError(
       `--${source.kind} needs --name`,
       source.kind === "stdin"
@@ -132,7 +137,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     schedule,
     help: false,
     source,
-    name: seriesName(name ?? defaultSeriesName(path!)),
+    name: seriesName(name ?? implied ?? defaultSeriesName(path!)),
     dest: requiredDest(v.string("dest")),
     keep: keep === undefined ? DEFAULT_KEEP : parseKeep(keep),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
@@ -140,8 +145,18 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   };
 }
 
+/**
+ * The default series name of --postgres: `app.pgdump` for the database app,
+ * `postgres` (the prefix of `postgres.app`, `postgres.globals`) for all; a
+ * connection string must be named with --name.
+ */
+function postgresSeriesName(database: string): string | undefined {
+  if (database === "all") return "postgres";
+  return isConnectionString(database) ? undefined : `${database.replace(/^\.+/, "")}.pgdump`;
+}
+
 /** The options that name a source, in the order the help gives them. */
-const SOURCE_OPTIONS = ["file", "sqlite", "command", "stdin"] as const;
+const SOURCE_OPTIONS = ["file", "sqlite", "postgres", "command", "stdin"] as const;
 
 /** The one source the options name, checked. */
 function sourceArg(v: Values): SourceArg {
@@ -158,6 +173,10 @@ function sourceArg(v: Values): SourceArg {
   if (okExit !== undefined && given[0] !== "command") {
     throw new UsageError("--ok-exit goes with --command");
   }
+  const excluded = v.strings("exclude-db");
+  if (excluded.length > 0 && v.string("postgres") !== "all") {
+    throw new UsageError("--exclude-db goes with --postgres all");
+  }
   switch (given[0]) {
     case undefined:
       throw new UsageError(
@@ -166,6 +185,12 @@ function sourceArg(v: Values): SourceArg {
       );
     case "stdin":
       return { kind: "stdin" };
+    case "postgres": {
+      const database = v.string("postgres")!;
+      if (database === "") throw new UsageError("--postgres is empty");
+      // Where to connect goes with a scheduled job; a password never does (see postgres_source.ts).
+      return { kind: "postgres", database, exclude: excluded, env: connectionEnvironment() };
+    }
     case "command": {
       const command = v.string("command")!;
       if (command.trim() === "") throw new UsageError("--command is empty");
@@ -392,13 +417,19 @@ export function parseRestoreArgs(args: string[]): RestoreArgs {
   return { help: false, backup: positionals[0], to, force: v.flag("force") };
 }
 
-type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+type Options = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
 
 /** Parsed option values: a string for a string option, true for a flag given. */
 class Values {
-  constructor(private readonly values: Record<string, string | boolean | undefined>) {}
+  constructor(
+    private readonly values: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  ) {}
   string(option: string): string | undefined {
     return this.values[option] as string | undefined;
+  }
+  /** Every value of an option that may be given more than once. */
+  strings(option: string): string[] {
+    return (this.values[option] as unknown as string[] | undefined) ?? [];
   }
   flag(option: string): boolean {
     return this.values[option] === true;

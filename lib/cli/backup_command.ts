@@ -1,12 +1,13 @@
-/** `tinybackup --file F --dest D` and `--stdin`: make one backup now. */
+/** `tinybackup SOURCE --dest D`: make one backup now (one per part), and maybe schedule it. */
 import { backupFileName } from "../backup/naming.ts";
-import { backupsToRemove, type Dated, nextGeneration } from "../backup/retention.ts";
-import { DEFAULT_RETRY_DELAYS, runBackup, seriesBackups } from "../backup/run_backup.ts";
 import { describeSource } from "../backup/metadata.ts";
+import { backupsToRemove, type Dated, nextGeneration } from "../backup/retention.ts";
+import { type BackupResult, DEFAULT_RETRY_DELAYS, seriesBackups } from "../backup/run_backup.ts";
 import { openSource } from "../sources/open_source.ts";
-import type { Source } from "../sources/source.ts";
+import type { Part } from "../sources/part.ts";
 import type { Store } from "../stores/store.ts";
 import { type BackupArgs, parseBackupArgs } from "./args.ts";
+import { backUpParts, failureOf } from "./back_up_parts.ts";
 import { openDestination } from "./destination.ts";
 import { backupJson, humanSize } from "./format.ts";
 import { helpFor } from "./help.ts";
@@ -21,13 +22,18 @@ export async function backupCommand(argv: string[]): Promise<void> {
   if (args.help) return printHelp(helpFor("backup"));
   const messages = new Messages(args.quiet, args.verbose);
   // The source is checked first; its scratch file is made only once the run reads it.
-  const { source, spec } = await openSource(args.source!, () => store.scratchFile());
+  const { parts, spec } = await openSource(args.source!, args.name, () => store.scratchFile());
   const store = await openDestination(args.dest, false);
-  if (args.dryRun) return dryRun(args, source, store, messages);
+  // Bad input must stop the run before anything is queued or written.
+  for (const part of parts) await seriesBackups(store, part.series, part.source);
+  if (args.dryRun) return await dryRun(args, parts, store, messages);
   let queued: QueuedJob | undefined;
   if (args.schedule) {
-    // Bad input must stop the run before anything is queued.
-    await seriesBackups(store, args.name, source);
+    if (spec?.kind === "postgres" && Deno.env.get("PGPASSWORD") !== undefined) {
+      messages.warning(
+        "PGPASSWORD is not kept in the scheduled job (at(1) would keep it in its spool); put the password in ~/.pgpass, or the job's runs will not log in",
+      );
+    }
     queued = await scheduleJob({
       name: args.name,
       // stdin cannot be scheduled (see parseBackupArgs): every other source has settings.
@@ -42,11 +48,10 @@ export async function backupCommand(argv: string[]): Promise<void> {
     }
   }
 
-  const progress = progressFor(source.expectedSize);
+  const single = parts.length === 1;
+  const progress = single ? progressFor(parts[0].source.expectedSize) : undefined;
   const started = performance.now();
-  const result = await runBackup({
-    source,
-    name: args.name,
+  const outcomes = await backUpParts(parts, {
     store,
     compression: args.compression,
     keep: args.keep,
@@ -58,59 +63,93 @@ export async function backupCommand(argv: string[]): Promise<void> {
     onProgress: progress?.update,
   }).finally(() => progress?.clear());
 
+  for (const { part, result } of outcomes) {
+    if (result) tellAbout(result, single ? undefined : part.series, started, messages);
+  }
+  const json = outcomes.flatMap(({ result }) =>
+    result
+      ? [{
+        ...backupJson(result.backup),
+        unchanged: result.unchanged,
+        removed: result.removed.map((b) => b.path),
+      }]
+      : []
+  );
+  if (args.json && single) {
+    printJson({ ...json[0], ...(queued ? { job: jobJson(queued) } : {}) });
+  } else if (args.json) {
+    const failed = outcomes.flatMap(({ part, error }) =>
+      error ? [{ name: part.series, error: error.message }] : []
+    );
+    printJson({ backups: json, failed, ...(queued ? { job: jobJson(queued) } : {}) });
+  } else {
+    for (const { result } of outcomes) if (result) printPath(result.backup.path);
+  }
+  const failure = failureOf(outcomes);
+  if (failure) throw failure;
+}
+
+/** What a person wants to know of one part's run, on stderr. */
+function tellAbout(
+  result: BackupResult,
+  series: string | undefined,
+  started: number,
+  messages: Messages,
+): void {
   const { backup, unchanged, removed, warnings } = result;
   const m = backup.metadata;
-  for (const warning of warnings) messages.warning(warning);
+  const of = series === undefined ? "" : `${series}: `;
+  for (const warning of warnings) messages.warning(of + warning);
   if (unchanged) {
     messages.note(
-      `unchanged since the backup of ${m.time}; no new backup made (pass --force to make one anyway)`,
+      `${of}unchanged since the backup of ${m.time}; no new backup made (pass --force to make one anyway)`,
     );
   } else {
     messages.detail(
-      `backed up ${humanSize(m.size)} to ${humanSize(m.storedSize)} in ${
+      `${of}backed up ${humanSize(m.size)} to ${humanSize(m.storedSize)} in ${
         ((performance.now() - started) / 1000).toFixed(1)
       } s`,
     );
   }
   if (m.changedWhileRead && !unchanged) {
-    messages.warning("the source kept changing while it was read; this backup may be inconsistent");
+    messages.warning(
+      `${of}the source kept changing while it was read; this backup may be inconsistent`,
+    );
   }
-  for (const old of removed) messages.detail(`removed ${old.path}`);
-  if (args.json) {
-    printJson({
-      ...backupJson(backup),
-      unchanged,
-      removed: removed.map((b) => b.path),
-      ...(queued ? { job: jobJson(queued) } : {}),
-    });
-  } else {
-    printPath(backup.path);
-  }
+  for (const old of removed) messages.detail(`${of}removed ${old.path}`);
 }
 
 /** Says what a run would do, without reading the source or writing anything. */
-async function dryRun(args: BackupArgs, source: Source, store: Store, messages: Messages) {
-  const series = await seriesBackups(store, args.name, source);
+async function dryRun(args: BackupArgs, parts: Part[], store: Store, messages: Messages) {
   const time = new Date();
-  const file = backupFileName(args.name, time, 1, args.compression);
-  // Its content is unknown without reading the source: counted as a new version.
-  const planned: Dated = {
-    metadata: { file, time: time.toISOString(), generation: nextGeneration(series), sha256: "" },
-  };
-  const removed = backupsToRemove([...series, planned], args.keep)
-    .map((b) => store.pathOf(b.metadata.file));
-  const path = store.pathOf(file);
-  messages.note(`dry run: would back up ${describeSource(source.info())} to ${path}`);
+  const planned = [];
+  for (const { series: name, source } of parts) {
+    const series = await seriesBackups(store, name, source);
+    const file = backupFileName(name, time, 1, args.compression);
+    // Its content is unknown without reading the source: counted as a new version.
+    const next: Dated = {
+      metadata: { file, time: time.toISOString(), generation: nextGeneration(series), sha256: "" },
+    };
+    const removed = backupsToRemove([...series, next], args.keep)
+      .map((b) => store.pathOf(b.metadata.file));
+    const path = store.pathOf(file);
+    messages.note(`dry run: would back up ${describeSource(source.info())} to ${path}`);
+    planned.push({ path, removed });
+  }
   if (args.schedule) {
     const how = args.schedule.time !== undefined
       ? `at '${args.schedule.time}'`
       : `every ${args.schedule.every!.text}${args.schedule.at ? ` at ${args.schedule.at}` : ""}`;
     messages.note(`dry run: would schedule it ${how}`);
   }
-  for (const old of removed) messages.note(`dry run: would remove ${old}`);
-  if (args.json) {
-    printJson({ dryRun: true, path, removed });
+  for (const old of planned.flatMap((p) => p.removed)) {
+    messages.note(`dry run: would remove ${old}`);
+  }
+  if (args.json && planned.length === 1) {
+    printJson({ dryRun: true, ...planned[0] });
+  } else if (args.json) {
+    printJson({ dryRun: true, backups: planned });
   } else {
-    printPath(path);
+    for (const { path } of planned) printPath(path);
   }
 }

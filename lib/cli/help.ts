@@ -8,6 +8,8 @@ checksummed, rotated.
 Usage:
   tinybackup --file PATH --dest DIR [options]        back up one file now
   tinybackup --sqlite DB --dest DIR [options]        a consistent snapshot of a live SQLite database
+  tinybackup --postgres DB|all [--exclude-db NAME]... --dest DIR [options]
+                                                     pg_dump -Fc of a database, or of all and the roles
   tinybackup --command CMD --name NAME --dest DIR [options]
                                                      a command's output, kept only if it succeeds
   tinybackup --stdin --name NAME --dest DIR [opts]   back up what is piped in
@@ -27,8 +29,8 @@ Backup options:
   --keep N          keep the N newest versions of this series (default ${DEFAULT_KEEP};
                     0 keeps all); spare copies of a kept version go
   --compress KIND   gzip, zstd or none (default gzip)
-  --name NAME       series name (default: the file's base name; required for
-                    --command and --stdin)
+  --name NAME       series name (default: the file's base name, DB.pgdump, or for
+                    --postgres all the prefix 'postgres'; required for --command and --stdin)
   --ok-exit CODES   with --command: exit codes besides 0 that mean success, e.g. 1,24
   --force           back up even when the content equals the newest backup
   --allow-changing  keep the last read of a file that never stops changing

@@ -5,7 +5,8 @@
  * (a full or missing state folder) is reported but never stops the chain.
  * It prints nothing when all is well, since at(1) mails any output.
  */
-import { DEFAULT_RETRY_DELAYS, runBackup } from "../backup/run_backup.ts";
+import { DEFAULT_RETRY_DELAYS } from "../backup/run_backup.ts";
+import { backUpParts, failureOf } from "./back_up_parts.ts";
 import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
 import { RunError, UsageError } from "../errors.ts";
 import { removeJob } from "../schedule/at.ts";
@@ -53,12 +54,11 @@ export async function runJobCommand(argv: string[]): Promise<void> {
   }
   const unqueued = requeueError ? `; and the next run could not be queued: ${requeueError}` : "";
 
+  let failure: RunError | undefined;
   try {
     const store = await openDestination(job.dest, false);
-    const { source } = await openSource(job.source, () => store.scratchFile());
-    const result = await runBackup({
-      source,
-      name: job.name,
+    const { parts } = await openSource(job.source, job.name, () => store.scratchFile());
+    const outcomes = await backUpParts(parts, {
       store,
       compression: job.compression,
       keep: job.keep,
@@ -68,16 +68,22 @@ export async function runJobCommand(argv: string[]): Promise<void> {
       retryDelays: DEFAULT_RETRY_DELAYS,
       lockWaitSeconds: DEFAULT_LOCK_WAIT_SECONDS,
     });
-    const warned = result.warnings.map((w) => `; warning: ${w}`).join("");
+    const done = outcomes.flatMap(({ result }) => result ? [result] : []);
+    const warnings = done.flatMap((result) => result.warnings);
+    failure = failureOf(outcomes);
+    const unchanged = done.every((result) => result.unchanged);
+    const said = done.map((result) =>
+      (result.unchanged ? "unchanged: " : "backed up to ") + result.backup.path
+    ).join("; ");
     await log({
-      result: result.unchanged ? "unchanged" : "ok",
-      message: (result.unchanged ? "unchanged: " : "backed up to ") + result.backup.path + warned +
-        unqueued,
-      path: result.backup.path,
+      result: failure ? "failed" : unchanged ? "unchanged" : "ok",
+      message: (failure ? `${failure.message}; ` : "") + said +
+        warnings.map((w) => `; warning: ${w}`).join("") + unqueued,
+      path: done[0]?.backup.path,
       nextAtJob,
     });
     // at(1) mails what a job prints: damage found on the way is worth a mail.
-    for (const warning of result.warnings) new Messages().warning(`job ${job.id}: ${warning}`);
+    for (const warning of warnings) new Messages().warning(`job ${job.id}: ${warning}`);
   } catch (error) {
     const message = (error instanceof Error ? error.message : String(error)) + unqueued;
     await log({ result: "failed", message, nextAtJob });
@@ -85,6 +91,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
       ? new RunError(`job ${job.id}: ${message}`, error.hint)
       : error;
   }
+  if (failure) throw new RunError(`job ${job.id}: ${failure.message}${unqueued}`);
   if (requeueError) {
     throw new RunError(`job ${job.id}: the next run could not be queued: ${requeueError}`);
   }

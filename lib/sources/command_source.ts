@@ -24,13 +24,29 @@ const STOP_GRACE_MS = 5000;
  */
 const STDERR_GRACE_MS = 1000;
 
+/** A program to run, and what to call it and record of it. */
+export interface ProcessSettings {
+  /** The program and its arguments, run as they are (no shell between). */
+  argv: string[];
+  /** The process in messages: "command 'pg_dump app'". */
+  label: string;
+  /** Exit codes besides 0 that mean success. */
+  okExit: readonly number[];
+  info: SourceInfo;
+  /** Variables to set in its environment, on top of this process's. */
+  env?: Record<string, string>;
+  /** Hashes the content for "unchanged", masking what the program writes differently each time. */
+  identityHash?: () => { update(chunk: Uint8Array): void; digest(): string };
+}
+
 export class CommandSource implements Source {
   readonly rereadable = false;
   readonly expectedSize = undefined;
   /** What the command's last run wrote to stderr, at its end. */
   #stderr: string[] = [];
+  #identity: string | undefined;
 
-  private constructor(readonly command: string, readonly okExit: readonly number[]) {}
+  constructor(private readonly settings: ProcessSettings) {}
 
   /**
    * Checks that the shell can parse `command` and can find the program it
@@ -58,17 +74,26 @@ export class CommandSource implements Source {
         "install it, or give its full path",
       );
     }
-    return new CommandSource(command, okExit);
+    return new CommandSource({
+      argv: ["/bin/sh", "-c", command],
+      label: `command '${command}'`,
+      okExit,
+      info: { kind: "command", command },
+    });
   }
 
   async *read(): AsyncGenerator<Uint8Array> {
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", this.command],
+    const [program, ...args] = this.settings.argv;
+    const child = new Deno.Command(program, {
+      args,
+      env: this.settings.env,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       detached: true, // a session of its own (setsid): see the top of this file
     }).spawn();
+    const identity = this.settings.identityHash?.();
+    this.#identity = undefined;
     const forget = onInterrupt(() => signalGroup(child.pid, "SIGTERM"));
     const tail = new OutputTail();
     const stderrRead = child.stderr.getReader();
@@ -79,7 +104,10 @@ export class CommandSource implements Source {
     })().catch(() => {});
     let status: Deno.CommandStatus | undefined;
     try {
-      yield* readStreamChunks(child.stdout);
+      for await (const chunk of readStreamChunks(child.stdout)) {
+        identity?.update(chunk);
+        yield chunk;
+      }
       status = await child.status;
       await Promise.race([stderrDone, delay(STDERR_GRACE_MS)]);
     } finally {
@@ -88,13 +116,18 @@ export class CommandSource implements Source {
       this.#stderr = tail.lines();
       forget();
     }
-    const problem = exitProblem(status, this.okExit);
+    const problem = exitProblem(status, this.settings.okExit);
     if (problem) {
       throw new RunError(
-        `command '${this.command}' ${problem}; no backup was made${this.#quotedStderr()}`,
+        `${this.settings.label} ${problem}; no backup was made${this.#quotedStderr()}`,
         "run the command by hand to see why; a backup is made only when it succeeds",
       );
     }
+    this.#identity = identity?.digest();
+  }
+
+  identity(): string | undefined {
+    return this.#identity;
   }
 
   changedDuringLastRead(): Promise<boolean> {
@@ -102,7 +135,7 @@ export class CommandSource implements Source {
   }
 
   unexpectedlyEmpty(): string {
-    return `command '${this.command}' printed nothing${this.#quotedStderr()}`;
+    return `${this.settings.label} printed nothing${this.#quotedStderr()}`;
   }
 
   ownership(): undefined {
@@ -110,12 +143,12 @@ export class CommandSource implements Source {
   }
 
   info(): SourceInfo {
-    return { kind: "command", command: this.command };
+    return this.settings.info;
   }
 
   /** What a successful run wrote to stderr, worth passing on as warnings. */
   warnings(): string[] {
-    return this.#stderr.length === 0 ? [] : [`command '${this.command}'${this.#quotedStderr()}`];
+    return this.#stderr.length === 0 ? [] : [`${this.settings.label}${this.#quotedStderr()}`];
   }
 
   #quotedStderr(): string {

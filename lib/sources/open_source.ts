@@ -1,39 +1,46 @@
-/** From settings to a source ready to read: the one place that knows every kind. */
+/** From settings to sources ready to read: the one place that knows every kind. */
 import { UsageError } from "../errors.ts";
 import type { ScratchFile } from "../stores/store.ts";
 import { CommandSource } from "./command_source.ts";
 import { FileSource } from "./file_source.ts";
-import type { Source } from "./source.ts";
+import type { Part } from "./part.ts";
+import { openPostgres } from "./postgres/postgres_source.ts";
 import type { SourceSpec } from "./source_spec.ts";
 import { SqliteSource } from "./sqlite_source.ts";
 import { StdinSource } from "./stdin_source.ts";
 
 export interface OpenedSource {
-  source: Source;
+  /** What to back up: one part, or one per database of `--postgres all`. */
+  parts: Part[];
   /** The settings that open it again, with paths as the kernel resolves them; undefined for stdin. */
   spec?: SourceSpec;
 }
 
 /**
  * Opens and checks the source `spec` names (stdin when given "stdin").
+ * @param name the series name, or the prefix of the parts' series names
  * @param scratch makes a private temporary file, for sources that need one
  * @throws {UsageError} when the source cannot be backed up as asked
  */
 export async function openSource(
   spec: SourceSpec | { kind: "stdin" },
+  name: string,
   scratch: () => ScratchFile,
 ): Promise<OpenedSource> {
+  const one = (source: Part["source"]): Part[] => [{ series: name, source }];
   switch (spec.kind) {
     case "file": {
       const source = await FileSource.open(spec.path);
-      return { source, spec: { kind: "file", path: source.path } };
+      return { parts: one(source), spec: { kind: "file", path: source.path } };
     }
     case "sqlite": {
       const source = await SqliteSource.open(spec.path, scratch);
-      return { source, spec: { kind: "sqlite", path: source.path } };
+      return { parts: one(source), spec: { kind: "sqlite", path: source.path } };
     }
     case "command":
-      return { source: await CommandSource.open(spec.command, spec.okExit), spec };
+      return { parts: one(await CommandSource.open(spec.command, spec.okExit)), spec };
+    case "postgres":
+      return { parts: await openPostgres(spec, name), spec };
     case "stdin":
       if (Deno.stdin.isTerminal()) {
         throw new UsageError(
@@ -41,6 +48,6 @@ export async function openSource(
           "pipe the data in, e.g. 'pg_dump app | tinybackup --stdin --name app.sql --dest DIR'",
         );
       }
-      return { source: new StdinSource() };
+      return { parts: one(new StdinSource()) };
   }
 }

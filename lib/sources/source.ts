@@ -31,6 +31,11 @@ export interface Source {
   ownership(): Ownership | undefined;
   /** What metadata records of the source, as of the last read. */
   info(): SourceInfo;
+  /**
+   * The last read's identity for "unchanged", when it differs from the
+   * content's sha256 (a dump that embeds its creation time); see identity.ts.
+   */
+  identity?(): string | undefined;
   /** What the user should know about the last read although it succeeded. */
   warnings?(): string[];
 }

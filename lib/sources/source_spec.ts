@@ -4,7 +4,10 @@
  * source again. Pure: opening one is open_source.ts.
  */
 
+import type { PostgresSpec } from "./postgres/postgres_source.ts";
+
 export type SourceSpec =
+  | PostgresSpec
   | {
     kind: "file";
     /** Absolute path, as the kernel resolves it. */
@@ -37,6 +40,11 @@ export function isSourceSpec(value: unknown): value is SourceSpec {
     case "command":
       return typeof s.command === "string" && s.command.trim() !== "" &&
         Array.isArray(s.okExit) && s.okExit.every(isExitCode);
+    case "postgres":
+      return typeof s.database === "string" && s.database !== "" &&
+        Array.isArray(s.exclude) && s.exclude.every((name) => typeof name === "string") &&
+        typeof s.env === "object" && s.env !== null &&
+        Object.values(s.env).every((value) => typeof value === "string");
     default:
       return false;
   }
@@ -60,18 +68,30 @@ export function parseExitCodes(text: string): number[] | undefined {
 
 /** The local file a source reads, if it reads one: what "the source is gone" is about. */
 export function sourcePath(spec: SourceSpec): string | undefined {
-  return spec.kind === "command" ? undefined : spec.path;
+  return spec.kind === "file" || spec.kind === "sqlite" ? spec.path : undefined;
 }
 
-/** The source in words, for messages: a path, or the command quoted. */
+/** The source in words, for messages: a path, the command quoted, the database. */
 export function describeSpec(spec: SourceSpec): string {
-  return spec.kind === "command" ? `command '${spec.command}'` : spec.path;
+  switch (spec.kind) {
+    case "command":
+      return `command '${spec.command}'`;
+    case "postgres":
+      return `PostgreSQL ${spec.database === "all" ? "(all databases)" : `'${spec.database}'`}`;
+    default:
+      return spec.path;
+  }
 }
 
 /** Whether two specs name the same source (the same settings, in any order of exit codes). */
 export function sameSpec(a: SourceSpec, b: SourceSpec): boolean {
   if (a.kind === "command" && b.kind === "command") {
     return a.command === b.command && a.okExit.join() === b.okExit.join();
+  }
+  if (a.kind === "postgres" && b.kind === "postgres") {
+    return a.database === b.database &&
+      [...a.exclude].sort().join("\0") === [...b.exclude].sort().join("\0") &&
+      JSON.stringify(Object.entries(a.env).sort()) === JSON.stringify(Object.entries(b.env).sort());
   }
   return a.kind === b.kind && sourcePath(a) === sourcePath(b);
 }

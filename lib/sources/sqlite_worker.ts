@@ -27,7 +27,9 @@ worker.onmessage = (event: MessageEvent<SnapshotRequest>) => {
   let db: DatabaseSync | undefined;
   try {
     // Read-only: the snapshot never writes to the database, nor checkpoints its WAL.
-    db = new DatabaseSync(database, { readOnly: true, timeout: busyTimeoutMs });
+    db = new DatabaseSync(database, { readOnly: true });
+    // Set by pragma: Deno's node:sqlite ignores the constructor's timeout option (2.9.6).
+    db.exec(`PRAGMA busy_timeout = ${Math.floor(busyTimeoutMs)}`);
     // One statement, one read transaction: a snapshot of a single moment,
     // whatever other connections write meanwhile (WAL or rollback journal).
     db.prepare("VACUUM INTO ?").run(target);
