@@ -39,6 +39,8 @@ const PACKAGES: Record<string, string> = {
   faketime: "faketime",
   script: "bsdutils",
   sqlite3: "sqlite3",
+  tar: "tar",
+  bsdtar: "libarchive-tools",
 };
 
 /** Programs that must be on PATH, as executable files. */

@@ -4,6 +4,9 @@
  * and bsdtar (libarchive), as a restore would.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { needs, programs, ROOT } from "../_requires.ts";
+import { run, tempDir } from "../cli/_cli.ts";
 import {
   END_OF_ARCHIVE,
   entryProblem,
@@ -16,6 +19,13 @@ import {
   type TarEntry,
   tarHeader,
 } from "../../lib/sources/tar/tar_header.ts";
+
+const withTars = await needs("sources/tar_header_test.ts", programs("tar", "bsdtar"));
+const asRootWithTars = await needs(
+  "sources/tar_header_test.ts: extraction keeping owners and setuid",
+  programs("tar", "bsdtar"),
+  ROOT,
+);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -290,3 +300,167 @@ Deno.test("entries no reader could extract safely are refused, saying why", () =
     assert.equal(entryProblem(entry({ path })), undefined, path);
   }
 });
+
+// End to end: archives made with tarHeader, read back by GNU tar and bsdtar.
+
+/** An entry and the content that follows its header. */
+type Archived = TarEntry & { content: Uint8Array };
+
+const MTIME = Date.parse("2024-05-06T07:08:09Z");
+
+function archivedFile(path: string, text: string, overrides: Partial<TarEntry> = {}): Archived {
+  const content = encoder.encode(text);
+  return {
+    ...entry({ path, mtimeMs: MTIME, uid: 0, gid: 0 }),
+    size: content.length,
+    content,
+    ...overrides,
+  };
+}
+
+function archivedFolder(path: string, overrides: Partial<TarEntry> = {}): Archived {
+  return {
+    ...entry({ path, type: "directory", size: 0, mode: 0o755, mtimeMs: MTIME, uid: 0, gid: 0 }),
+    content: new Uint8Array(0),
+    ...overrides,
+  };
+}
+
+function archivedSymlink(path: string, linkTarget: string): Archived {
+  return {
+    ...entry({ path, type: "symlink", size: 0, mode: 0o777, mtimeMs: MTIME, uid: 0, gid: 0 }),
+    linkTarget,
+    content: new Uint8Array(0),
+  };
+}
+
+/** 10 + 120 bytes: Japanese, then emoji, each character several UTF-8 bytes. */
+const UNICODE_FOLDER = "日本語/" + "😀".repeat(30);
+/** 250 bytes in all, one entry: no ustar split could hold it, and it is not ASCII. */
+const UNICODE_PATH = `${UNICODE_FOLDER}/${"文".repeat(39)}xx`;
+
+const ENTRIES: Archived[] = [
+  archivedFolder("日本語"),
+  archivedFolder(UNICODE_FOLDER),
+  archivedFile(UNICODE_PATH, "a long unicode path\n", { mode: 0o600 }),
+  archivedFolder("empty", { mode: 0o700 }),
+  archivedFolder("shared", { mode: 0o1777 }),
+  archivedFile("setuid-tool", "#!/bin/sh\n", { mode: 0o4755 }),
+  archivedSymlink("link", UNICODE_PATH),
+  archivedFile("future", "2040\n", { mtimeMs: Date.parse("2040-01-01T00:00:00.5Z") }),
+  archivedFile("past", "1960\n", { mtimeMs: Date.parse("1960-01-01T00:00:00Z") }),
+  archivedFile("owned", "big ids\n", { uid: 3000000, gid: 3000001, uname: "ünï" }),
+];
+
+async function writeArchive(file: string, entries: Archived[]): Promise<void> {
+  using archive = await Deno.open(file, { write: true, create: true, truncate: true });
+  for (const { content, ...archived } of entries) {
+    await archive.write(tarHeader(archived));
+    await archive.write(content);
+    await archive.write(new Uint8Array(paddingAfter(content.length)));
+  }
+  await archive.write(END_OF_ARCHIVE);
+}
+
+/** Every path below `root`, '/'-separated and relative, folders included. */
+async function treeBelow(root: string, under = ""): Promise<string[]> {
+  const paths: string[] = [];
+  for await (const item of Deno.readDir(join(root, under))) {
+    const path = under === "" ? item.name : `${under}/${item.name}`;
+    paths.push(path);
+    if (item.isDirectory) paths.push(...await treeBelow(root, path));
+  }
+  return paths.sort();
+}
+
+const TARS = {
+  "GNU tar": { program: "tar", extract: ["-x", "--same-permissions", "--same-owner", "-f"] },
+  bsdtar: { program: "bsdtar", extract: ["-x", "-p", "--same-owner", "-f"] },
+};
+
+withTars.test("GNU tar and bsdtar list every name whole: 250 unicode bytes, folders with '/'", async () => {
+  assert.equal(encoder.encode(UNICODE_PATH).length, 250);
+  await using dir = await tempDir();
+  const archive = join(dir.path, "entries.tar");
+  await writeArchive(archive, ENTRIES);
+  const expected = ENTRIES.map((e) => e.type === "directory" ? e.path + "/" : e.path);
+  for (const [tool, { program }] of Object.entries(TARS)) {
+    const listed = decoder.decode(await run(program, ["-tf", archive])).split("\n").slice(0, -1);
+    assert.deepEqual(listed, expected, tool);
+    const owned = decoder.decode(await run(program, ["-tvf", archive, "owned"]));
+    assert.match(owned, /ünï/, `${tool} reads the pax uname`);
+  }
+});
+
+asRootWithTars.test(
+  "GNU tar and bsdtar extract names, types, link targets, modes, owners and mtimes as archived",
+  async () => {
+    await using dir = await tempDir();
+    const archive = join(dir.path, "entries.tar");
+    await writeArchive(archive, ENTRIES);
+    for (const [tool, { program, extract }] of Object.entries(TARS)) {
+      const out = join(dir.path, program);
+      await Deno.mkdir(out);
+      await run(program, [...extract, archive, "-C", out]);
+      assert.deepEqual(await treeBelow(out), ENTRIES.map((e) => e.path).sort(), tool);
+      for (const archived of ENTRIES) {
+        const where = `${tool}: ${archived.path}`;
+        const path = join(out, archived.path);
+        const info = await Deno.lstat(path);
+        assert.equal(info.isFile, archived.type === "file", where);
+        assert.equal(info.isDirectory, archived.type === "directory", where);
+        assert.equal(info.isSymlink, archived.type === "symlink", where);
+        // Linux gives every symlink mode 0777, whatever the archive says.
+        if (archived.type !== "symlink") assert.equal(info.mode! & 0o7777, archived.mode, where);
+        assert.equal(info.uid, archived.uid, where);
+        assert.equal(info.gid, archived.gid, where);
+        assert.equal(info.mtime?.getTime(), archived.mtimeMs, where);
+        if (archived.type === "symlink") {
+          assert.equal(await Deno.readLink(path), archived.linkTarget);
+        }
+        if (archived.type === "file") assert.deepEqual(await Deno.readFile(path), archived.content);
+      }
+    }
+  },
+);
+
+withTars.test("GNU tar reads a fractional mtime before 1970 as the plain decimal POSIX means", async () => {
+  // bsdtar (libarchive 3.6) reads "-1.25" as -1 + 0.25 s; no spelling suits both, so POSIX wins.
+  await using dir = await tempDir();
+  const archive = join(dir.path, "old.tar");
+  const old = archivedFile("old", "", { mtimeMs: Date.parse("1960-01-01T00:00:00Z") - 1250 });
+  await writeArchive(archive, [old]);
+  await run("tar", ["-x", "-f", archive, "-C", dir.path]);
+  assert.equal((await Deno.lstat(join(dir.path, "old"))).mtime?.getTime(), old.mtimeMs);
+});
+
+withTars.test(
+  "GNU tar and bsdtar read a 9 GiB size from pax and find the entry after its content",
+  async () => {
+    const size = 9 * 1024 ** 3;
+    await using dir = await tempDir();
+    const head = join(dir.path, "head");
+    await Deno.writeFile(head, tarHeader(entry({ path: "big", size })));
+    const tail = join(dir.path, "tail");
+    await writeArchive(tail, [archivedFile("after", "after\n")]);
+    for (const [tool, { program }] of Object.entries(TARS)) {
+      // Streamed, as a backup is, and from /dev/zero, so no disk holds the 9 GiB. Had the reader
+      // skipped a wrong length, it would land in the zeros, take them for the end of the
+      // archive and never list "after".
+      const listing = decoder.decode(
+        await run("sh", [
+          "-c",
+          '{ cat "$1"; head -c "$2" /dev/zero; cat "$3"; } | "$4" -tvf -',
+          "sh",
+          head,
+          String(size),
+          tail,
+          program,
+        ]),
+      ).split("\n").slice(0, -1);
+      assert.equal(listing.length, 2, `${tool}: ${listing.join("\n")}`);
+      assert.match(listing[0], /\s9663676416\s.*\sbig$/, tool);
+      assert.match(listing[1], /\safter$/, tool);
+    }
+  },
+);
