@@ -44,6 +44,8 @@ const PACKAGES: Record<string, string> = {
   pg_restore: "postgresql-client",
   psql: "postgresql-client",
   createdb: "postgresql-client",
+  tar: "tar",
+  bsdtar: "libarchive-tools",
 };
 
 /** Programs that must be on PATH, as executable files. */
