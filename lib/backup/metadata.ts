@@ -36,6 +36,11 @@ export type SourceInfo =
     command: string;
   }
   | {
+    kind: "folder";
+    /** Absolute path of the folder. */
+    path: string;
+  }
+  | {
     kind: "postgres";
     /** The database, `(globals)` for the roles, or a connection string without password. */
     database: string;
@@ -181,6 +186,8 @@ function isSourceInfo(value: unknown): boolean {
       return typeof s.command === "string";
     case "postgres":
       return typeof s.database === "string" && typeof s.server === "string";
+    case "folder":
+      return typeof s.path === "string" && s.path.startsWith("/");
     case "file":
     case "sqlite":
       return typeof s.path === "string" && s.path.startsWith("/") &&
@@ -228,6 +235,8 @@ export function describeSource(source: SourceInfo): string {
       return `command '${source.command}'`;
     case "postgres":
       return `PostgreSQL database '${source.database}' on ${source.server}`;
+    case "folder":
+      return `the folder ${source.path}`;
     default:
       return source.path;
   }
@@ -235,5 +244,7 @@ export function describeSource(source: SourceInfo): string {
 
 /** The local file a backup was read from, if any: what `--file` selects in list and prune. */
 export function sourceFileOf(source: SourceInfo): string | undefined {
-  return source.kind === "file" || source.kind === "sqlite" ? source.path : undefined;
+  return source.kind === "file" || source.kind === "sqlite" || source.kind === "folder"
+    ? source.path
+    : undefined;
 }

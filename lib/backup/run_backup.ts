@@ -158,10 +158,11 @@ async function stageConsistentRead(options: BackupOptions): Promise<
     }
     await staged.close();
     if (attempt === delays.length) {
+      const what = source.whatChanged?.();
       throw new RunError(
-        `${describeSource(source.info())} kept changing while it was read (${
-          attempt + 1
-        } tries); no backup was made`,
+        `${describeSource(source.info())} kept changing while it was read (${attempt + 1} tries${
+          what ? `: ${what}` : ""
+        }); no backup was made`,
         "back it up when nothing writes to it, or pass --allow-changing to keep a copy that may be inconsistent",
       );
     }

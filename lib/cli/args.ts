@@ -72,6 +72,9 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     "ok-exit": { type: "string" },
     sqlite: { type: "string" },
     postgres: { type: "string" },
+    folder: { type: "string" },
+    exclude: { type: "string", multiple: true },
+    split: { type: "boolean" },
     "exclude-db": { type: "string", multiple: true },
     keep: { type: "string" },
     compress: { type: "string" },
@@ -105,7 +108,11 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   if (v.flag("help")) return { ...base, help: true, name: "", dest: "" };
   const source = sourceArg(v);
   const path = "path" in source ? source.path : undefined;
-  const implied = source.kind === "postgres" ? postgresSeriesName(source.database) : undefined;
+  const implied = source.kind === "postgres"
+    ? postgresSeriesName(source.database)
+    : source.kind === "folder"
+    ? `${defaultSeriesName(source.path)}.tar`
+    : undefined;
   if (path === undefined && implied === undefined && name === undefined) {
     throw new UsageError(
       `--${source.kind} needs --name`,
@@ -156,7 +163,7 @@ function postgresSeriesName(database: string): string | undefined {
 }
 
 /** The options that name a source, in the order the help gives them. */
-const SOURCE_OPTIONS = ["file", "sqlite", "postgres", "command", "stdin"] as const;
+const SOURCE_OPTIONS = ["file", "folder", "sqlite", "postgres", "command", "stdin"] as const;
 
 /** The one source the options name, checked. */
 function sourceArg(v: Values): SourceArg {
@@ -172,6 +179,13 @@ function sourceArg(v: Values): SourceArg {
   const okExit = v.string("ok-exit");
   if (okExit !== undefined && given[0] !== "command") {
     throw new UsageError("--ok-exit goes with --command");
+  }
+  if (given[0] !== "folder") {
+    for (const option of ["exclude", "split"]) {
+      if (v.strings(option).length > 0 || v.flag(option)) {
+        throw new UsageError(`--${option} goes with --folder`);
+      }
+    }
   }
   const excluded = v.strings("exclude-db");
   if (excluded.length > 0 && v.string("postgres") !== "all") {
@@ -190,6 +204,11 @@ function sourceArg(v: Values): SourceArg {
       if (database === "") throw new UsageError("--postgres is empty");
       // Where to connect goes with a scheduled job; a password never does (see postgres_source.ts).
       return { kind: "postgres", database, exclude: excluded, env: connectionEnvironment() };
+    }
+    case "folder": {
+      const path = v.string("folder")!;
+      if (path === "") throw new UsageError("--folder is empty");
+      return { kind: "folder", path, exclude: v.strings("exclude"), split: v.flag("split") };
     }
     case "command": {
       const command = v.string("command")!;

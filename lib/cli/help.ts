@@ -7,6 +7,8 @@ checksummed, rotated.
 
 Usage:
   tinybackup --file PATH --dest DIR [options]        back up one file now
+  tinybackup --folder DIR [--exclude GLOB]... [--split] --dest DIR [options]
+                                                     a folder as one tar (or one per subfolder)
   tinybackup --sqlite DB --dest DIR [options]        a consistent snapshot of a live SQLite database
   tinybackup --postgres DB|all [--exclude-db NAME]... --dest DIR [options]
                                                      pg_dump -Fc of a database, or of all and the roles

@@ -3,6 +3,7 @@ import { UsageError } from "../errors.ts";
 import type { ScratchFile } from "../stores/store.ts";
 import { CommandSource } from "./command_source.ts";
 import { FileSource } from "./file_source.ts";
+import { FolderSource } from "./folder_source.ts";
 import type { Part } from "./part.ts";
 import { openPostgres } from "./postgres/postgres_source.ts";
 import type { SourceSpec } from "./source_spec.ts";
@@ -41,6 +42,10 @@ export async function openSource(
       return { parts: one(await CommandSource.open(spec.command, spec.okExit)), spec };
     case "postgres":
       return { parts: await openPostgres(spec, name), spec };
+    case "folder": {
+      const parts = await FolderSource.open(spec.path, spec.exclude, spec.split, name);
+      return { parts, spec: { ...spec, path: (parts[0].source as FolderSource).path } };
+    }
     case "stdin":
       if (Deno.stdin.isTerminal()) {
         throw new UsageError(

@@ -36,6 +36,8 @@ export interface Source {
    * content's sha256 (a dump that embeds its creation time); see identity.ts.
    */
   identity?(): string | undefined;
+  /** Which parts of the content changed during the last read, in words, if the source can say. */
+  whatChanged?(): string | undefined;
   /** What the user should know about the last read although it succeeded. */
   warnings?(): string[];
 }

@@ -21,6 +21,15 @@ export type SourceSpec =
     okExit: number[];
   }
   | {
+    kind: "folder";
+    /** Absolute path of the folder, as the kernel resolves it. */
+    path: string;
+    /** --exclude patterns (see folder/exclude.ts). */
+    exclude: string[];
+    /** One tar per subfolder, and one for the files at the top. */
+    split: boolean;
+  }
+  | {
     kind: "sqlite";
     /** Absolute path of the database file, as the kernel resolves it. */
     path: string;
@@ -37,6 +46,10 @@ export function isSourceSpec(value: unknown): value is SourceSpec {
     case "file":
     case "sqlite":
       return typeof s.path === "string" && s.path.startsWith("/");
+    case "folder":
+      return typeof s.path === "string" && s.path.startsWith("/") &&
+        Array.isArray(s.exclude) && s.exclude.every((p) => typeof p === "string") &&
+        typeof s.split === "boolean";
     case "command":
       return typeof s.command === "string" && s.command.trim() !== "" &&
         Array.isArray(s.okExit) && s.okExit.every(isExitCode);
@@ -68,7 +81,9 @@ export function parseExitCodes(text: string): number[] | undefined {
 
 /** The local file a source reads, if it reads one: what "the source is gone" is about. */
 export function sourcePath(spec: SourceSpec): string | undefined {
-  return spec.kind === "file" || spec.kind === "sqlite" ? spec.path : undefined;
+  return spec.kind === "file" || spec.kind === "sqlite" || spec.kind === "folder"
+    ? spec.path
+    : undefined;
 }
 
 /** The source in words, for messages: a path, the command quoted, the database. */
@@ -78,6 +93,8 @@ export function describeSpec(spec: SourceSpec): string {
       return `command '${spec.command}'`;
     case "postgres":
       return `PostgreSQL ${spec.database === "all" ? "(all databases)" : `'${spec.database}'`}`;
+    case "folder":
+      return `${spec.path}/`;
     default:
       return spec.path;
   }
@@ -87,6 +104,10 @@ export function describeSpec(spec: SourceSpec): string {
 export function sameSpec(a: SourceSpec, b: SourceSpec): boolean {
   if (a.kind === "command" && b.kind === "command") {
     return a.command === b.command && a.okExit.join() === b.okExit.join();
+  }
+  if (a.kind === "folder" && b.kind === "folder") {
+    return a.path === b.path && a.split === b.split &&
+      a.exclude.join("\0") === b.exclude.join("\0");
   }
   if (a.kind === "postgres" && b.kind === "postgres") {
     return a.database === b.database &&

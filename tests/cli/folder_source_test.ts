@@ -1,0 +1,312 @@
+/**
+ * `tinybackup --folder DIR --dest D`, end to end: the tar stream extracted
+ * with both GNU tar and bsdtar and compared with the folder; excludes,
+ * --split, a file that keeps changing, and bad input.
+ */
+import assert from "node:assert/strict";
+import { needs, programs } from "../_requires.ts";
+import { stopAfterReading } from "../faults/_races.ts";
+import { commandLine, IS_ROOT, run, tempDir, tinybackup, visibleFiles } from "./_cli.ts";
+
+const withTars = await needs("cli/folder_source_test.ts", programs("tar", "bsdtar", "gunzip"));
+const test = (name: string, fn: () => Promise<void>) => withTars.test(`folder: ${name}`, fn);
+
+const LONG_NAME = "日本語のファイル名-😀-".repeat(6) + ".txt"; // over 100 bytes: a pax path
+
+/** A folder with the cases tar formats get wrong: long and unicode names, links, empty folders, modes, times. */
+async function makeFixture(root: string): Promise<void> {
+  await Deno.mkdir(`${root}/docs/deep/er/still`, { recursive: true });
+  await Deno.mkdir(`${root}/empty`);
+  await Deno.writeTextFile(`${root}/docs/readme.txt`, "read me\n");
+  await Deno.writeTextFile(`${root}/docs/deep/er/still/${LONG_NAME}`, "long\n");
+  await Deno.writeFile(`${root}/random.bin`, crypto.getRandomValues(new Uint8Array(65536)));
+  const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i % 251);
+  await Deno.writeFile(`${root}/big.bin`, big); // over the size read whole
+  await Deno.writeTextFile(`${root}/private.key`, "secret\n");
+  await Deno.chmod(`${root}/private.key`, 0o600);
+  await Deno.writeTextFile(`${root}/tool.sh`, "#!/bin/sh\n");
+  await Deno.chmod(`${root}/tool.sh`, 0o755);
+  await Deno.symlink("docs/readme.txt", `${root}/link-to-readme`);
+  await Deno.symlink("/nonexistent/target", `${root}/dangling`);
+  await Deno.symlink("docs", `${root}/link-to-folder`);
+  // After 2038, and with milliseconds.
+  await Deno.utime(
+    `${root}/docs/readme.txt`,
+    new Date("2041-05-06T07:08:09.250Z"),
+    new Date("2041-05-06T07:08:09.250Z"),
+  );
+  await Deno.utime(
+    `${root}/empty`,
+    new Date("2001-01-01T00:00:00Z"),
+    new Date("2001-01-01T00:00:00Z"),
+  );
+}
+
+/** Every path below `root` with its type, mode, mtime (whole seconds), link target and content. */
+async function describeTree(root: string): Promise<string[]> {
+  const lines: string[] = [];
+  async function walk(dir: string, prefix: string) {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      const info = await Deno.lstat(path);
+      const mode = (info.mode! & 0o7777).toString(8);
+      const time = info.isSymlink ? "" : Math.floor(info.mtime!.getTime() / 1000);
+      let what = "";
+      if (info.isSymlink) what = `-> ${await Deno.readLink(path)}`;
+      else if (info.isFile) what = `${info.size} ${simpleHash(await Deno.readFile(path))}`;
+      lines.push(
+        `${prefix}${entry.name} ${info.isDirectory ? "d" : info.isSymlink ? "l" : "f"} ${
+          info.isSymlink ? "" : mode
+        } ${time} ${what}`,
+      );
+      if (info.isDirectory) await walk(path, `${prefix}${entry.name}/`);
+    }
+  }
+  await walk(root, "");
+  return lines.sort();
+}
+
+function simpleHash(bytes: Uint8Array): number {
+  let h = 0;
+  for (const b of bytes) h = (h * 31 + b) >>> 0;
+  return h;
+}
+
+test("GNU tar and bsdtar extract the same tree: names, links, empty folders, modes, times after 2038", async () => {
+  await using dir = await tempDir();
+  const source = `${dir.path}/project`;
+  await makeFixture(source);
+  const expected = await describeTree(source);
+  const r = await tinybackup(["--folder", source, "--dest", `${dir.path}/b`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  const path = r.stdout.trimEnd();
+  assert.match(path, /\/b\/project\.tar\.\d{8}T\d{6}Z\.gz$/);
+  assert.equal((await Deno.stat(path)).mode! & 0o777, 0o400, "a folder's tar is its owner's only");
+  await Deno.writeFile(`${dir.path}/project.tar`, await run("gunzip", ["-c", path]));
+  for (const [tool, args] of [["tar", ["-xpf"]], ["bsdtar", ["-xpf"]]] as const) {
+    const into = `${dir.path}/${tool}`;
+    await Deno.mkdir(into);
+    await run(tool, [...args, `${dir.path}/project.tar`, "-C", into]);
+    assert.deepEqual(
+      await describeTree(`${into}/project`),
+      expected,
+      `${tool} extracts the folder as it is`,
+    );
+  }
+  const gnuList = new TextDecoder().decode(
+    await run("tar", ["-tvf", `${dir.path}/project.tar`, "--full-time"]),
+  );
+  assert.match(
+    gnuList,
+    /2041-05-06 07:08:09\.25 +project\/docs\/readme\.txt/,
+    "milliseconds and years after 2038 kept",
+  );
+  const listed = new TextDecoder().decode(await run("bsdtar", ["-tf", `${dir.path}/project.tar`]));
+  assert.ok(listed.includes(`project/docs/deep/er/still/${LONG_NAME}`));
+  assert.ok(listed.includes("project/empty/"));
+});
+
+test("the same tree again is unchanged; a touched file is a new version", async () => {
+  await using dir = await tempDir();
+  const source = `${dir.path}/project`;
+  await makeFixture(source);
+  const first = await tinybackup(["--folder", source, "--dest", `${dir.path}/b`]);
+  const second = await tinybackup(["--folder", source, "--dest", `${dir.path}/b`]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, first.stdout);
+  assert.match(second.stderr, /unchanged since/);
+  await Deno.writeTextFile(`${source}/docs/readme.txt`, "read me again\n");
+  const third = await tinybackup(["--folder", source, "--dest", `${dir.path}/b`]);
+  assert.notEqual(third.stdout, first.stdout);
+});
+
+test("--exclude leaves out names at any depth, paths from the top, and folders with all they hold", async () => {
+  await using dir = await tempDir();
+  const source = `${dir.path}/app`;
+  await Deno.mkdir(`${source}/cache/sub`, { recursive: true });
+  await Deno.mkdir(`${source}/src/logs`, { recursive: true });
+  await Deno.writeTextFile(`${source}/cache/sub/x`, "x");
+  await Deno.writeTextFile(`${source}/src/main.ts`, "main");
+  await Deno.writeTextFile(`${source}/src/debug.log`, "log");
+  await Deno.writeTextFile(`${source}/src/logs/keep.txt`, "kept: logs/ is not *.log");
+  await Deno.writeTextFile(`${source}/top.log`, "log");
+  const r = await tinybackup([
+    ...["--folder", source, "--dest", `${dir.path}/b`, "--exclude", "*.log", "--exclude", "cache/"],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const names = new TextDecoder().decode(
+    await run("sh", ["-c", 'gunzip -c "$1" | tar -tf -', "sh", r.stdout.trimEnd()]),
+  ).trim().split("\n").sort();
+  assert.deepEqual(names, [
+    "app/",
+    "app/src/",
+    "app/src/logs/",
+    "app/src/logs/keep.txt",
+    "app/src/main.ts",
+  ]);
+});
+
+test("--split makes one series per subfolder and one for the files at the top", async () => {
+  await using dir = await tempDir();
+  const source = `${dir.path}/photos`;
+  await Deno.mkdir(`${source}/2024`, { recursive: true });
+  await Deno.mkdir(`${source}/2025`);
+  await Deno.writeTextFile(`${source}/2024/a.jpg`, "a");
+  await Deno.writeTextFile(`${source}/2025/b.jpg`, "b");
+  await Deno.writeTextFile(`${source}/index.txt`, "index");
+  const r = await tinybackup(["--folder", source, "--split", "--dest", `${dir.path}/b`, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const { backups } = JSON.parse(r.stdout);
+  assert.deepEqual(backups.map((b: { name: string }) => b.name), [
+    "photos.2024.tar",
+    "photos.2025.tar",
+    "photos.tar",
+  ]);
+  const into = `${dir.path}/restored`;
+  await Deno.mkdir(into);
+  for (const b of backups) {
+    await run("sh", ["-c", 'gunzip -c "$1" | tar -xf - -C "$2"', "sh", b.path, into]);
+  }
+  assert.deepEqual(
+    await describeTree(`${into}/photos`),
+    await describeTree(source),
+    "the parts together are the folder",
+  );
+});
+
+/** Waits until process `pid` has no descriptor open on `path` (or has ended). */
+async function closedBy(pid: number, path: string): Promise<void> {
+  while (true) {
+    let open = false;
+    try {
+      for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+        if (Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`) === path) open = true;
+      }
+    } catch {
+      return; // it ended
+    }
+    if (!open) return;
+    await new Promise((wake) => setTimeout(wake, 5));
+  }
+}
+
+test("a file that changes during every read fails the run, naming it; --allow-changing keeps it and says which", async () => {
+  await using dir = await tempDir();
+  const source = `${dir.path}/data`;
+  await Deno.mkdir(source);
+  await Deno.writeTextFile(`${source}/calm.txt`, "calm");
+  // Over the size read whole and read again at once: streamed, so a change shows afterwards.
+  const churn = `${source}/churn.log`;
+  // Random and gzip'd: each read takes long enough (compression holds it back) to be stopped mid-way.
+  const random = new Uint8Array(16 * 1024 * 1024);
+  for (let at = 0; at < random.length; at += 65536) {
+    crypto.getRandomValues(random.subarray(at, at + 65536));
+  }
+  await Deno.writeFile(churn, random);
+  /** Runs tinybackup, and appends to churn.log in the middle of each of its four reads. */
+  const changingEveryRead = async (more: string[]) => {
+    const child = new Deno.Command(commandLine([])[0], {
+      args: [
+        ...commandLine([]).slice(1),
+        "--folder",
+        source,
+        "--dest",
+        `${dir.path}/b`,
+        ...more,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    for (let read = 0; read < 4; read++) {
+      assert.ok(await stopAfterReading(child.pid, churn, 1024 * 1024), `read ${read + 1} stopped`);
+      await Deno.writeTextFile(churn, `appended during read ${read + 1}\n`, { append: true });
+      Deno.kill(child.pid, "SIGCONT");
+      await closedBy(child.pid, churn); // this read is over: the next stop is in the next one
+    }
+    const { code, stdout, stderr } = await child.output();
+    return {
+      code,
+      stdout: new TextDecoder().decode(stdout),
+      stderr: new TextDecoder().decode(stderr),
+    };
+  };
+  const failed = await changingEveryRead([]);
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(
+    failed.stderr,
+    /the folder .*\/data kept changing while it was read \(4 tries: churn\.log\); no backup was made/,
+  );
+  assert.deepEqual(await visibleFiles(`${dir.path}/b`), []);
+  const kept = await changingEveryRead(["--allow-changing"]);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.match(kept.stderr, /warning: changed while read: churn\.log/);
+  // Still a whole archive, however the file moved.
+  const listed = new TextDecoder().decode(
+    await run("sh", ["-c", 'gunzip -c "$1" | tar -tf -', "sh", kept.stdout.trimEnd()]),
+  );
+  assert.deepEqual(listed.trim().split("\n"), ["data/", "data/calm.txt", "data/churn.log"]);
+});
+
+test("a FIFO and a name that is not UTF-8 are left out and reported, never read", async () => {
+  await using dir = await tempDir();
+  const source = `${dir.path}/data`;
+  await Deno.mkdir(source);
+  await Deno.writeTextFile(`${source}/ok.txt`, "ok");
+  await run("mkfifo", [`${source}/pipe`]);
+  await run("sh", ["-c", `printf x > "$1/bad$(printf '\\377')name"`, "sh", source]);
+  const r = await tinybackup(["--folder", source, "--dest", `${dir.path}/b`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: left out of the backup: .*pipe \(not a file, folder or link/);
+  assert.match(r.stderr, /name is not valid UTF-8/);
+  const names = new TextDecoder().decode(
+    await run("sh", ["-c", 'gunzip -c "$1" | tar -tf -', "sh", r.stdout.trimEnd()]),
+  ).trim().split("\n");
+  assert.deepEqual(names, ["data/", "data/ok.txt"]);
+});
+
+test("bad input: a missing folder, a file, an exclude of everything, --split or --exclude without --folder", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/data`);
+  await Deno.writeTextFile(`${dir.path}/data/a.txt`, "a");
+  const cases: [string[], RegExp][] = [
+    [["--folder", `${dir.path}/missing`], /folder not found/],
+    [["--folder", `${dir.path}/data/a.txt`], /not a folder/],
+    [
+      ["--folder", `${dir.path}/data`, "--exclude", "*.txt"],
+      /the --exclude patterns leave nothing/,
+    ],
+    [["--folder", `${dir.path}/data`, "--exclude", "[a"], /unclosed '\['/],
+    [["--file", `${dir.path}/data/a.txt`, "--split"], /--split goes with --folder/],
+    [["--file", `${dir.path}/data/a.txt`, "--exclude", "x"], /--exclude goes with --folder/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await tinybackup([...args, "--dest", `${dir.path}/b`]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, message);
+    assert.equal(await Deno.stat(`${dir.path}/b`).catch(() => undefined), undefined);
+  }
+});
+
+if (IS_ROOT) {
+  test("owners are kept: bsdtar and GNU tar restore them as root", async () => {
+    await using dir = await tempDir();
+    const source = `${dir.path}/data`;
+    await Deno.mkdir(source);
+    await Deno.writeTextFile(`${source}/theirs.txt`, "x");
+    await Deno.chown(`${source}/theirs.txt`, 3_000_000, 65534);
+    const r = await tinybackup(["--folder", source, "--dest", `${dir.path}/b`]);
+    assert.equal(r.code, 0, r.stderr);
+    await Deno.mkdir(`${dir.path}/out`);
+    await run("sh", [
+      "-c",
+      'gunzip -c "$1" | bsdtar -xpf - -C "$2" --numeric-owner',
+      "sh",
+      r.stdout.trimEnd(),
+      `${dir.path}/out`,
+    ]);
+    const info = await Deno.stat(`${dir.path}/out/data/theirs.txt`);
+    assert.deepEqual([info.uid, info.gid], [3_000_000, 65534]);
+  });
+}
