@@ -237,6 +237,8 @@ export function describeSource(source: SourceInfo): string {
       return `PostgreSQL database '${source.database}' on ${source.server}`;
     case "folder":
       return `the folder ${source.path}`;
+    case "sqlite":
+      return `the SQLite database ${source.path}`;
     default:
       return source.path;
   }

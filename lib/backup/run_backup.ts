@@ -181,9 +181,10 @@ async function stage(
   store: Store,
   source: Source,
   compression: Compression,
-  output: AsyncIterable<Uint8Array>,
+  encoded: AsyncIterable<Uint8Array>,
   mayCopy: boolean,
 ): Promise<Staged> {
+  const output = abortingEarlyEnd(encoded, source);
   // Asked once the read is over: the read settles who may read the source.
   const access = () => accessFor(source);
   if (!mayCopy || compression !== "none" || !store.stageCopy) {
@@ -200,8 +201,34 @@ async function stage(
   } catch (error) {
     await (await copying.catch(() => undefined))?.close();
     throw error;
+  } finally {
+    // Ended early or not, the source's own cleanup (a command stopped, a scratch file removed) runs.
+    await reading.return?.(undefined);
   }
   return await copying;
+}
+
+/**
+ * `output`, passed on; if its consumer stops before the end (a store that
+ * failed), the source is told at once (Source.abort), before the stages in
+ * between are unwound: one of them may be waiting on the source, and the
+ * source on its producer (a command still running after its last output).
+ */
+async function* abortingEarlyEnd(
+  output: AsyncIterable<Uint8Array>,
+  source: Source,
+): AsyncGenerator<Uint8Array> {
+  const reading = output[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (let next = await reading.next(); !next.done; next = await reading.next()) {
+      yield next.value;
+    }
+    finished = true;
+  } finally {
+    if (!finished) source.abort?.();
+    await reading.return?.(undefined);
+  }
 }
 
 /** A read that has begun, whole again: the chunk taken already, then the rest. */
@@ -209,7 +236,12 @@ async function* replay(
   first: IteratorResult<Uint8Array>,
   rest: AsyncIterator<Uint8Array>,
 ): AsyncGenerator<Uint8Array> {
-  for (let next = first; !next.done; next = await rest.next()) yield next.value;
+  try {
+    for (let next = first; !next.done; next = await rest.next()) yield next.value;
+  } finally {
+    // A store that stops early must still let the source clean up after itself.
+    await rest.return?.(undefined);
+  }
 }
 
 /** A backup is never readable by anyone its source is not readable by, nor writable at all. */

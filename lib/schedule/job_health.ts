@@ -1,4 +1,5 @@
 /** What stands in a queued job's way: a missing program or source. */
+import { leadingProgram, shellFinds } from "../sources/command_source.ts";
 import { sourcePath } from "../sources/source_spec.ts";
 import { commandFiles, type Job } from "./job.ts";
 
@@ -7,6 +8,12 @@ export async function jobProblems(job: Job): Promise<string[]> {
   const problems: string[] = [];
   for (const file of commandFiles(job)) {
     if (!(await exists(file))) problems.push(`the program it runs is gone: ${file}`);
+  }
+  if (job.source.kind === "command") {
+    const program = leadingProgram(job.source.command);
+    if (program !== undefined && !(await shellFinds(program))) {
+      problems.push(`the command's program is gone: ${program}`);
+    }
   }
   const path = sourcePath(job.source);
   if (path !== undefined && !(await exists(path))) {

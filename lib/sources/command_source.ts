@@ -18,6 +18,15 @@ import type { Source } from "./source.ts";
 /** How long a stopped command has to end after SIGTERM before it gets SIGKILL. */
 const STOP_GRACE_MS = 5000;
 
+/** The same when tinybackup itself is interrupted: it exits right after. */
+const INTERRUPT_GRACE_MS = 200;
+
+/**
+ * How long stdout may stay open after the command ended: longer only if a
+ * process it left in the background holds it, which would hang the run.
+ */
+const HOLDER_GRACE_MS = 5000;
+
 /**
  * How long, after the command exits, its error output may take to end: a
  * process it left in the background may hold the pipe open for good.
@@ -45,6 +54,8 @@ export class CommandSource implements Source {
   /** What the command's last run wrote to stderr, at its end. */
   #stderr: string[] = [];
   #identity: string | undefined;
+  /** The command of the read under way. */
+  #running: Deno.ChildProcess | undefined;
 
   constructor(private readonly settings: ProcessSettings) {}
 
@@ -92,9 +103,15 @@ export class CommandSource implements Source {
       stderr: "piped",
       detached: true, // a session of its own (setsid): see the top of this file
     }).spawn();
+    this.#running = child;
     const identity = this.settings.identityHash?.();
     this.#identity = undefined;
-    const forget = onInterrupt(() => signalGroup(child.pid, "SIGTERM"));
+    const forget = onInterrupt(() => {
+      // The process is about to exit: no time to wait for the command, so it is ended for sure.
+      signalGroup(child.pid, "SIGTERM");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, INTERRUPT_GRACE_MS);
+      signalGroup(child.pid, "SIGKILL");
+    });
     const tail = new OutputTail();
     const stderrRead = child.stderr.getReader();
     const stderrDone = (async () => {
@@ -103,6 +120,20 @@ export class CommandSource implements Source {
       }
     })().catch(() => {});
     let status: Deno.CommandStatus | undefined;
+    // A process the command left in the background may hold stdout open for good: once the
+    // command has ended, it has a grace period, then its whole session is stopped.
+    let leftHolding = false;
+    let finished = false;
+    let holderTimer: ReturnType<typeof setTimeout> | undefined;
+    child.status.then(() => {
+      if (finished) return;
+      const timer = setTimeout(() => {
+        leftHolding = true;
+        signalGroup(child.pid, "SIGKILL");
+      }, HOLDER_GRACE_MS);
+      Deno.unrefTimer(timer);
+      holderTimer = timer;
+    });
     try {
       for await (const chunk of readStreamChunks(child.stdout)) {
         identity?.update(chunk);
@@ -111,10 +142,19 @@ export class CommandSource implements Source {
       status = await child.status;
       await Promise.race([stderrDone, delay(STDERR_GRACE_MS)]);
     } finally {
+      finished = true;
+      this.#running = undefined;
+      clearTimeout(holderTimer);
       if (!status) await stop(child);
       await stderrRead.cancel().catch(() => {});
       this.#stderr = tail.lines();
       forget();
+    }
+    if (leftHolding) {
+      throw new RunError(
+        `${this.settings.label} ended, but left a process holding its output open; no backup was made`,
+        "send background processes' output elsewhere (e.g. '>/dev/null'), or wait for them in the command",
+      );
     }
     const problem = exitProblem(status, this.settings.okExit);
     if (problem) {
@@ -124,6 +164,10 @@ export class CommandSource implements Source {
       );
     }
     this.#identity = identity?.digest();
+  }
+
+  abort(): void {
+    if (this.#running) stop(this.#running).catch(() => {});
   }
 
   identity(): string | undefined {
@@ -187,7 +231,8 @@ export function leadingProgram(command: string): string | undefined {
 /** Words that begin a compound command, which the shell never looks up as programs. */
 const SHELL_WORDS = new Set(["if", "while", "until", "for", "case", "exec", "!", "{", "time"]);
 
-async function shellFinds(program: string): Promise<boolean> {
+/** Whether `sh` finds `program` (on PATH, or at the path given). */
+export async function shellFinds(program: string): Promise<boolean> {
   const { success } = await new Deno.Command("/bin/sh", {
     args: ["-c", 'command -v -- "$1"', "sh", program],
     stdin: "null",
@@ -197,14 +242,15 @@ async function shellFinds(program: string): Promise<boolean> {
   return success;
 }
 
-/** Stops the command and all it started: politely first, then for sure. */
+/**
+ * Stops the command and all it started: politely first, then for sure (the
+ * shell may end on SIGTERM while what it started ignores it).
+ */
 async function stop(child: Deno.ChildProcess): Promise<void> {
   signalGroup(child.pid, "SIGTERM");
-  const ended = await Promise.race([child.status.then(() => true), delay(STOP_GRACE_MS)]);
-  if (!ended) {
-    signalGroup(child.pid, "SIGKILL");
-    await child.status;
-  }
+  await Promise.race([child.status, delay(STOP_GRACE_MS)]);
+  signalGroup(child.pid, "SIGKILL");
+  await child.status;
 }
 
 function signalGroup(pid: number, signal: Deno.Signal): void {

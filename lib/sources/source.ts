@@ -17,6 +17,11 @@ export interface Source {
   /** One pass over the content; a chunk is valid only until the next is asked for. */
   read(): AsyncIterable<Uint8Array>;
   /**
+   * The current read will not be consumed to its end (the run failed while
+   * it was under way): stop what produces it now, without waiting.
+   */
+  abort?(): void;
+  /**
    * After a read was consumed (and anything done alongside it): whether the
    * content may have changed since the read began.
    */

@@ -4,7 +4,8 @@
  * writes the database as of one moment to a private scratch file, and that
  * file is what is read. A byte copy of a live database is often unusable;
  * this never is, and it opens the database read-only, so it writes nothing
- * to it. The scratch file is 0600, in a private folder, and removed whatever
+ * to it (as any reader of a WAL database, it creates the -wal and -shm files
+ * when no other connection has). The scratch file is 0600, in a private folder, and removed whatever
  * happens (a killed run's by the next run, see Store.scratchFile).
  */
 import fs from "node:fs";
@@ -12,7 +13,7 @@ import type { SourceInfo } from "../backup/metadata.ts";
 import type { Ownership } from "../backup/permissions.ts";
 import { RunError, UsageError } from "../errors.ts";
 import { readChunksReusing } from "../io/chunks.ts";
-import { forgetOnInterrupt } from "../io/interrupt.ts";
+import { forgetOnInterrupt, removeOnInterrupt } from "../io/interrupt.ts";
 import type { ScratchFile } from "../stores/store.ts";
 import { FileSource } from "./file_source.ts";
 import type { Source } from "./source.ts";
@@ -27,6 +28,8 @@ const SQLITE_HEADER = "SQLite format 3\0";
 /** SQLite result codes the snapshot explains (the low byte of an extended code). */
 const SQLITE_BUSY = 5;
 const SQLITE_READONLY = 8;
+/** SQLITE_READONLY_ROLLBACK: a hot journal, which a read-only connection cannot roll back. */
+const SQLITE_READONLY_ROLLBACK = 776;
 
 export class SqliteSource implements Source {
   readonly rereadable = false;
@@ -73,6 +76,9 @@ export class SqliteSource implements Source {
   async *read(): AsyncGenerator<Uint8Array> {
     const before = this.#statDatabase();
     const snapshot = this.scratch();
+    // SQLite may give the snapshot a journal of its own while it writes it.
+    const journal = `${snapshot.path}-journal`;
+    removeOnInterrupt(journal);
     try {
       await this.#snapshotInto(snapshot.path);
       this.#settle(before);
@@ -81,7 +87,9 @@ export class SqliteSource implements Source {
     } finally {
       // Removed while still locked, so no cleaner takes it for a killed run's.
       await Deno.remove(snapshot.path).catch(() => {});
+      await Deno.remove(journal).catch(() => {});
       forgetOnInterrupt(snapshot.path);
+      forgetOnInterrupt(journal);
       snapshot.file.close();
     }
   }
@@ -114,6 +122,12 @@ export class SqliteSource implements Source {
 
   #snapshotError(error: NonNullable<SnapshotReply["error"]>): RunError {
     const cannot = `cannot snapshot the SQLite database ${this.path}`;
+    if (error.errcode === SQLITE_READONLY_ROLLBACK) {
+      return new RunError(
+        `${cannot}: a writer died mid-transaction and left a hot journal, which only a connection that may write can roll back; no backup was made`,
+        "open the database once with the application (or sqlite3) to roll it back, then run again",
+      );
+    }
     switch ((error.errcode ?? 0) & 0xff) {
       case SQLITE_BUSY:
         return new RunError(

@@ -146,14 +146,14 @@ test("the same output again is unchanged; a successful command's stderr is passe
   assert.match(second.stderr, /warning: command '.*'; its stderr ended: note: 3 tables skipped/);
 });
 
-test("a run that ends early stops the command and everything it started", async () => {
+test("a run that ends early stops the command and everything it started, even what ignores SIGTERM", async () => {
   await using dir = await tempDir();
   const pidFile = `${dir.path}/pid`;
   const child = new Deno.Command(commandLine([])[0], {
     args: [
       ...commandLine([]).slice(1),
       "--command",
-      `sleep 600 & echo $! > '${pidFile}'; printf started; wait`,
+      `(trap '' TERM; exec sleep 600) & echo $! > '${pidFile}'; printf started; wait`,
       "--name",
       "dump.sql",
       "--dest",
@@ -173,14 +173,15 @@ test("a run that ends early stops the command and everything it started", async 
   child.kill("SIGTERM");
   const { code, stderr } = await child.output();
   assert.equal(code, 143, new TextDecoder().decode(stderr));
-  let alive = true;
+  // Gone, or a zombie no one has reaped yet (in a container whose PID 1 does not): either way, ended.
+  const running = async () => {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "State:\tX");
+    return !/^State:\s+[ZX]/m.test(status);
+  };
+  let alive = await running();
   for (let i = 0; i < 100 && alive; i++) {
-    try {
-      Deno.kill(pid, "SIGCONT"); // only asks whether it is there
-      await new Promise((wake) => setTimeout(wake, 50));
-    } catch {
-      alive = false;
-    }
+    await new Promise((wake) => setTimeout(wake, 50));
+    alive = await running();
   }
   assert.equal(alive, false, "the command's background process was stopped too");
   assert.deepEqual(await visibleFiles(`${dir.path}/b`), []);
@@ -229,4 +230,19 @@ withAt.test("command: a scheduled command job is queued with its command and run
   } finally {
     await emptyQueue(QUEUE);
   }
+});
+
+test("a command that leaves a process holding its output open fails after a grace period, never hangs", async () => {
+  await using dir = await tempDir();
+  const started = performance.now();
+  const r = await backUp(dir.path, "sleep 598 & echo hi");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /ended, but left a process holding its output open; no backup was made/);
+  assert.ok(performance.now() - started < 30_000, "it did not wait for the background process");
+  const left = new TextDecoder().decode(
+    (await new Deno.Command("pgrep", { args: ["-f", "sleep 598"], stdout: "piped" }).output())
+      .stdout,
+  );
+  assert.equal(left, "", "the background process was stopped");
+  assert.deepEqual(await visibleFiles(`${dir.path}/b`), []);
 });

@@ -197,3 +197,50 @@ Deno.test({
     console.log("faults/disk_full: no room for metadata failed cleanly, one page more fit");
   },
 });
+
+withSmallDisk.test("faults: a full disk ends a command's and a SQLite database's run: the command is stopped, the snapshot removed", async () => {
+  for (const compression of ["none", "gzip"]) {
+    await using disk = await smallDisk(2 * MiB);
+    await using dir = await tempDir();
+    // A sleep no other process has, to look for afterwards.
+    const marker = `sleep 297.${compression === "none" ? 1 : 2}`;
+    const r = await tinybackup([
+      ...["--command", `head -c 40000000 /dev/urandom; ${marker}`, "--name", "dump"],
+      ...["--dest", `${disk.path}/b`, "--compress", compression],
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /full/);
+    const survivors = [];
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+      if (cmdline.replaceAll("\0", " ").includes(marker) && !cmdline.includes("head -c")) {
+        survivors.push(entry.name);
+      }
+    }
+    assert.deepEqual(survivors, [], `${compression}: the command was stopped with the run`);
+    await assertNoLeftovers(`${disk.path}/b`);
+
+    const db = `${dir.path}/app.db`;
+    await run("python3", [
+      "-c",
+      "import sqlite3,sys,os; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(b)');" +
+      " c.executemany('insert into t values (?)', [(os.urandom(1000),) for _ in range(3000)]); c.commit()",
+      db,
+    ]);
+    const s = await tinybackup([
+      "--sqlite",
+      db,
+      "--dest",
+      `${disk.path}/b`,
+      "--compress",
+      compression,
+    ]);
+    assert.equal(s.code, 1, s.stderr);
+    assert.deepEqual(
+      [...Deno.readDirSync(`${disk.path}/b/.tinybackup/tmp`)],
+      [],
+      `${compression}: no snapshot left`,
+    );
+  }
+});
