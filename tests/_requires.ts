@@ -45,6 +45,8 @@ const PACKAGES: Record<string, string> = {
   psql: "postgresql-client",
   createdb: "postgresql-client",
   tar: "tar",
+  mariadb: "mariadb-client",
+  "mariadb-dump": "mariadb-client",
   bsdtar: "libarchive-tools",
 };
 

@@ -41,6 +41,13 @@ export type SourceInfo =
     path: string;
   }
   | {
+    kind: "mysql";
+    /** The database, or `(users)` for the users and grants. */
+    database: string;
+    /** Where the server is, as the connection settings said. */
+    server: string;
+  }
+  | {
     kind: "postgres";
     /** The database, `(globals)` for the roles, or a connection string without password. */
     database: string;
@@ -185,6 +192,7 @@ function isSourceInfo(value: unknown): boolean {
     case "command":
       return typeof s.command === "string";
     case "postgres":
+    case "mysql":
       return typeof s.database === "string" && typeof s.server === "string";
     case "folder":
       return typeof s.path === "string" && s.path.startsWith("/");
@@ -220,6 +228,7 @@ function originOf(source: SourceInfo): string {
     case "command":
       return "stream";
     case "postgres":
+    case "mysql":
       return JSON.stringify([source.kind, source.database, source.server]);
     default:
       return JSON.stringify([source.kind, source.path]);
@@ -235,6 +244,8 @@ export function describeSource(source: SourceInfo): string {
       return `command '${source.command}'`;
     case "postgres":
       return `PostgreSQL database '${source.database}' on ${source.server}`;
+    case "mysql":
+      return `MySQL/MariaDB database '${source.database}' on ${source.server}`;
     case "folder":
       return `the folder ${source.path}`;
     case "sqlite":

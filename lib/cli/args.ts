@@ -11,6 +11,7 @@ import { parseTimeOfDay } from "../schedule/next_run.ts";
 import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
 import { parseExitCodes, type SourceSpec } from "../sources/source_spec.ts";
 import { connectionEnvironment } from "../sources/postgres/postgres_source.ts";
+import { mysqlConnectionEnvironment } from "../sources/mysql/mysql_source.ts";
 import { isConnectionString } from "../sources/postgres/pg_messages.ts";
 
 /** Options every command knows. */
@@ -72,6 +73,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     "ok-exit": { type: "string" },
     sqlite: { type: "string" },
     postgres: { type: "string" },
+    mysql: { type: "string" },
     folder: { type: "string" },
     exclude: { type: "string", multiple: true },
     split: { type: "boolean" },
@@ -110,6 +112,8 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   const path = "path" in source ? source.path : undefined;
   const implied = source.kind === "postgres"
     ? postgresSeriesName(source.database)
+    : source.kind === "mysql"
+    ? (source.database === "all" ? "mysql" : `${source.database.replace(/^\.+/, "")}.sql`)
     : source.kind === "folder"
     ? `${defaultSeriesName(source.path)}.tar`
     : undefined;
@@ -163,7 +167,15 @@ function postgresSeriesName(database: string): string | undefined {
 }
 
 /** The options that name a source, in the order the help gives them. */
-const SOURCE_OPTIONS = ["file", "folder", "sqlite", "postgres", "command", "stdin"] as const;
+const SOURCE_OPTIONS = [
+  "file",
+  "folder",
+  "sqlite",
+  "postgres",
+  "mysql",
+  "command",
+  "stdin",
+] as const;
 
 /** The one source the options name, checked. */
 function sourceArg(v: Values): SourceArg {
@@ -188,8 +200,8 @@ function sourceArg(v: Values): SourceArg {
     }
   }
   const excluded = v.strings("exclude-db");
-  if (excluded.length > 0 && v.string("postgres") !== "all") {
-    throw new UsageError("--exclude-db goes with --postgres all");
+  if (excluded.length > 0 && v.string("postgres") !== "all" && v.string("mysql") !== "all") {
+    throw new UsageError("--exclude-db goes with --postgres all or --mysql all");
   }
   switch (given[0]) {
     case undefined:
@@ -204,6 +216,11 @@ function sourceArg(v: Values): SourceArg {
       if (database === "") throw new UsageError("--postgres is empty");
       // Where to connect goes with a scheduled job; a password never does (see postgres_source.ts).
       return { kind: "postgres", database, exclude: excluded, env: connectionEnvironment() };
+    }
+    case "mysql": {
+      const database = v.string("mysql")!;
+      if (database === "") throw new UsageError("--mysql is empty");
+      return { kind: "mysql", database, exclude: excluded, env: mysqlConnectionEnvironment() };
     }
     case "folder": {
       const path = v.string("folder")!;

@@ -34,6 +34,11 @@ export async function backupCommand(argv: string[]): Promise<void> {
         "PGPASSWORD is not kept in the scheduled job (at(1) would keep it in its spool); put the password in ~/.pgpass, or the job's runs will not log in",
       );
     }
+    if (spec?.kind === "mysql" && Deno.env.get("MYSQL_PWD") !== undefined) {
+      messages.warning(
+        "MYSQL_PWD is not kept in the scheduled job (at(1) would keep it in its spool); put the password in ~/.my.cnf, or the job's runs will not log in",
+      );
+    }
     queued = await scheduleJob({
       name: args.name,
       // stdin cannot be scheduled (see parseBackupArgs): every other source has settings.

@@ -12,6 +12,8 @@ Usage:
   tinybackup --sqlite DB --dest DIR [options]        a consistent snapshot of a live SQLite database
   tinybackup --postgres DB|all [--exclude-db NAME]... --dest DIR [options]
                                                      pg_dump -Fc of a database, or of all and the roles
+  tinybackup --mysql DB|all [--exclude-db NAME]... --dest DIR [options]
+                                                     mariadb-dump (or mysqldump) of a database, or all
   tinybackup --command CMD --name NAME --dest DIR [options]
                                                      a command's output, kept only if it succeeds
   tinybackup --stdin --name NAME --dest DIR [opts]   back up what is piped in

@@ -5,6 +5,7 @@ import { CommandSource } from "./command_source.ts";
 import { FileSource } from "./file_source.ts";
 import { FolderSource } from "./folder_source.ts";
 import type { Part } from "./part.ts";
+import { openMysql } from "./mysql/mysql_source.ts";
 import { openPostgres } from "./postgres/postgres_source.ts";
 import type { SourceSpec } from "./source_spec.ts";
 import { SqliteSource } from "./sqlite_source.ts";
@@ -42,6 +43,8 @@ export async function openSource(
       return { parts: one(await CommandSource.open(spec.command, spec.okExit)), spec };
     case "postgres":
       return { parts: await openPostgres(spec, name), spec };
+    case "mysql":
+      return { parts: await openMysql(spec, name), spec };
     case "folder": {
       const parts = await FolderSource.open(spec.path, spec.exclude, spec.split, name);
       return { parts, spec: { ...spec, path: (parts[0].source as FolderSource).path } };

@@ -4,10 +4,12 @@
  * source again. Pure: opening one is open_source.ts.
  */
 
+import type { MysqlSpec } from "./mysql/mysql_source.ts";
 import type { PostgresSpec } from "./postgres/postgres_source.ts";
 
 export type SourceSpec =
   | PostgresSpec
+  | MysqlSpec
   | {
     kind: "file";
     /** Absolute path, as the kernel resolves it. */
@@ -54,6 +56,7 @@ export function isSourceSpec(value: unknown): value is SourceSpec {
       return typeof s.command === "string" && s.command.trim() !== "" &&
         Array.isArray(s.okExit) && s.okExit.every(isExitCode);
     case "postgres":
+    case "mysql":
       return typeof s.database === "string" && s.database !== "" &&
         Array.isArray(s.exclude) && s.exclude.every((name) => typeof name === "string") &&
         typeof s.env === "object" && s.env !== null &&
@@ -95,6 +98,8 @@ export function describeSpec(spec: SourceSpec): string {
       return `PostgreSQL ${spec.database === "all" ? "(all databases)" : `'${spec.database}'`}`;
     case "folder":
       return `${spec.path}/`;
+    case "mysql":
+      return `MySQL ${spec.database === "all" ? "(all databases)" : `'${spec.database}'`}`;
     default:
       return spec.path;
   }
@@ -109,7 +114,9 @@ export function sameSpec(a: SourceSpec, b: SourceSpec): boolean {
     return a.path === b.path && a.split === b.split &&
       a.exclude.join("\0") === b.exclude.join("\0");
   }
-  if (a.kind === "postgres" && b.kind === "postgres") {
+  if (
+    (a.kind === "postgres" && b.kind === "postgres") || (a.kind === "mysql" && b.kind === "mysql")
+  ) {
     return a.database === b.database &&
       [...a.exclude].sort().join("\0") === [...b.exclude].sort().join("\0") &&
       JSON.stringify(Object.entries(a.env).sort()) === JSON.stringify(Object.entries(b.env).sort());
