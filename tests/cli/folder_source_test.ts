@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { needs, programs } from "../_requires.ts";
-import { stopAfterReading } from "../faults/_races.ts";
+import { readPosition, stopAfterReading } from "../faults/_races.ts";
 import { commandLine, IS_ROOT, run, tempDir, tinybackup, visibleFiles } from "./_cli.ts";
 
 const withTars = await needs("cli/folder_source_test.ts", programs("tar", "bsdtar", "gunzip"));
@@ -178,14 +178,19 @@ test("--split makes one series per subfolder and one for the files at the top", 
 /** Waits until process `pid` has no descriptor open on `path` (or has ended). */
 async function closedBy(pid: number, path: string): Promise<void> {
   while (true) {
-    let open = false;
+    let fds: Deno.DirEntry[];
     try {
-      for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
-        if (Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`) === path) open = true;
-      }
+      fds = [...Deno.readDirSync(`/proc/${pid}/fd`)];
     } catch {
       return; // it ended
     }
+    const open = fds.some((fd) => {
+      try {
+        return Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`) === path;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
     if (!open) return;
     await new Promise((wake) => setTimeout(wake, 5));
   }
@@ -199,7 +204,8 @@ test("a file that changes during every read fails the run, naming it; --allow-ch
   // Over the size read whole and read again at once: streamed, so a change shows afterwards.
   const churn = `${source}/churn.log`;
   // Random and gzip'd: each read takes long enough (compression holds it back) to be stopped mid-way.
-  const random = new Uint8Array(16 * 1024 * 1024);
+  // 64 MiB: a stop that lands late, while the machine is busy, still lands mid-read.
+  const random = new Uint8Array(64 * 1024 * 1024);
   for (let at = 0; at < random.length; at += 65536) {
     crypto.getRandomValues(random.subarray(at, at + 65536));
   }
@@ -220,6 +226,11 @@ test("a file that changes during every read fails the run, naming it; --allow-ch
     }).spawn();
     for (let read = 0; read < 4; read++) {
       assert.ok(await stopAfterReading(child.pid, churn, 1024 * 1024), `read ${read + 1} stopped`);
+      const at = await readPosition(child.pid, churn);
+      assert.ok(
+        at !== undefined && at < random.length,
+        `read ${read + 1} stopped mid-read (at ${at})`,
+      );
       await Deno.writeTextFile(churn, `appended during read ${read + 1}\n`, { append: true });
       Deno.kill(child.pid, "SIGCONT");
       await closedBy(child.pid, churn); // this read is over: the next stop is in the next one
