@@ -1,6 +1,6 @@
 /** What stands in a queued job's way: a missing program or source. */
 import { leadingProgram, shellFinds } from "../sources/command_source.ts";
-import { sourcePath } from "../sources/source_spec.ts";
+import { programsNeeded, sourcePath } from "../sources/source_spec.ts";
 import { commandFiles, type Job } from "./job.ts";
 
 /** Problems that will make the job's next run fail or stop, in words; empty when none. */
@@ -13,6 +13,16 @@ export async function jobProblems(job: Job): Promise<string[]> {
     const program = leadingProgram(job.source.command);
     if (program !== undefined && !(await shellFinds(program))) {
       problems.push(`the command's program is gone: ${program}`);
+    }
+  }
+  for (const need of programsNeeded(job.source)) {
+    const found = await Promise.all(need.anyOf.map(shellFinds));
+    if (!found.includes(true)) {
+      problems.push(
+        `${
+          need.anyOf.join(" or ")
+        } is not installed, and the job's source needs it (Debian: apt-get install ${need.package})`,
+      );
     }
   }
   const path = sourcePath(job.source);

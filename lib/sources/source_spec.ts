@@ -123,3 +123,30 @@ export function sameSpec(a: SourceSpec, b: SourceSpec): boolean {
   }
   return a.kind === b.kind && sourcePath(a) === sourcePath(b);
 }
+
+/** Programs a source runs, any one of `anyOf` will do, and the Debian package that has them. */
+export interface ProgramNeed {
+  anyOf: string[];
+  package: string;
+}
+
+/** What a source's runs need installed, for doctor and `jobs` to check before a run fails. */
+export function programsNeeded(spec: SourceSpec): ProgramNeed[] {
+  switch (spec.kind) {
+    case "postgres":
+      return [
+        { anyOf: ["pg_dump"], package: "postgresql-client" },
+        { anyOf: ["psql"], package: "postgresql-client" },
+        ...(spec.database === "all"
+          ? [{ anyOf: ["pg_dumpall"], package: "postgresql-client" }]
+          : []),
+      ];
+    case "mysql":
+      return [
+        { anyOf: ["mariadb-dump", "mysqldump"], package: "mariadb-client" },
+        { anyOf: ["mariadb", "mysql"], package: "mariadb-client" },
+      ];
+    default:
+      return [];
+  }
+}

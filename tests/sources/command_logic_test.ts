@@ -5,6 +5,7 @@ import { lastLines, OutputTail } from "../../lib/sources/output_tail.ts";
 import {
   isSourceSpec,
   parseExitCodes,
+  programsNeeded,
   sameSpec,
   type SourceSpec,
 } from "../../lib/sources/source_spec.ts";
@@ -74,4 +75,20 @@ Deno.test("isSourceSpec and sameSpec", () => {
   assert.equal(sameSpec(command, { ...command }), true);
   assert.equal(sameSpec(command, { ...command, okExit: [1] }), false);
   assert.equal(sameSpec({ kind: "file", path: "/a" }, { kind: "sqlite", path: "/a" }), false);
+});
+
+Deno.test("programsNeeded: what doctor checks a database job's runs will find", () => {
+  const pg = { kind: "postgres", database: "app", exclude: [], env: {} } as const;
+  assert.deepEqual(programsNeeded({ ...pg, exclude: [] }).map((n) => n.anyOf), [["pg_dump"], [
+    "psql",
+  ]]);
+  assert.deepEqual(
+    programsNeeded({ ...pg, database: "all", exclude: [] }).map((n) => n.anyOf),
+    [["pg_dump"], ["psql"], ["pg_dumpall"]],
+  );
+  assert.deepEqual(
+    programsNeeded({ kind: "mysql", database: "shop", exclude: [], env: {} }).map((n) => n.anyOf),
+    [["mariadb-dump", "mysqldump"], ["mariadb", "mysql"]],
+  );
+  assert.deepEqual(programsNeeded({ kind: "file", path: "/x" }), []);
 });
