@@ -3,6 +3,7 @@
  * Every job goes to tinybackup's own queue letter (z by default: later
  * letters run with more niceness, which suits backups).
  */
+import { setVariables } from "../io/set_variables.ts";
 import { RunError, UsageError } from "../errors.ts";
 import { type AtqEntry, formatAtTime, parseAtq, parseSubmitted } from "./at_format.ts";
 import { quoteForSh } from "./quote.ts";
@@ -35,11 +36,7 @@ const KEPT_ENVIRONMENT = [
 ];
 
 function jobEnvironment(timeZone?: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of KEPT_ENVIRONMENT) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
+  const env = setVariables(KEPT_ENVIRONMENT);
   if (timeZone !== undefined) env.TZ = timeZone;
   return env;
 }

@@ -11,6 +11,7 @@
 import { UsageError } from "../../errors.ts";
 import { CommandSource, shellFinds } from "../command_source.ts";
 import type { Part } from "../part.ts";
+import { setVariables } from "../../io/set_variables.ts";
 
 /** What --mysql asks for, as a job keeps it. */
 export interface MysqlSpec {
@@ -27,12 +28,7 @@ export interface MysqlSpec {
 export const MYSQL_CONNECTION_VARIABLES = ["MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT"];
 
 export function mysqlConnectionEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of MYSQL_CONNECTION_VARIABLES) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
+  return setVariables(MYSQL_CONNECTION_VARIABLES);
 }
 
 /** The server's own databases, which `all` leaves out: they are made, not stored. */

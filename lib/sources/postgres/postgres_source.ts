@@ -11,7 +11,8 @@
  * not older than the server (it refuses to dump a newer one).
  */
 import { UsageError } from "../../errors.ts";
-import { CommandSource } from "../command_source.ts";
+import { CommandSource, shellFinds } from "../command_source.ts";
+import { setVariables } from "../../io/set_variables.ts";
 import { HeadMaskedHash, LineMaskedHash } from "../identity.ts";
 import type { Part } from "../part.ts";
 import { CUSTOM_HEAD_BYTES, customArchiveTime, restrictKeyMasked } from "./pg_dump_format.ts";
@@ -58,12 +59,7 @@ export const CONNECTION_VARIABLES = [
 
 /** The connection variables set in this process's environment. */
 export function connectionEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of CONNECTION_VARIABLES) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
+  return setVariables(CONNECTION_VARIABLES);
 }
 
 /** The series of the roles part of an `all` backup: `NAME.globals`. */
@@ -225,12 +221,7 @@ function connectionError(spec: PostgresSpec, database: string, said: string): Us
 }
 
 async function requireProgram(program: string): Promise<void> {
-  const { success } = await new Deno.Command("/bin/sh", {
-    args: ["-c", 'command -v -- "$1"', "sh", program],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  if (!success) {
+  if (!(await shellFinds(program))) {
     throw new UsageError(
       `${program} not found: backing up PostgreSQL needs its client programs`,
       "install them (Debian: apt-get install postgresql-client; macOS: brew install libpq)",
