@@ -2,7 +2,7 @@
 import { DEFAULT_KEEP } from "./args.ts";
 import type { CommandName } from "./commands.ts";
 
-const MAIN = `tinybackup: one file, database or command's output, copied safely: compressed,
+const MAIN = `tinybackup: one file, folder, database or command's output, copied safely: compressed,
 checksummed, rotated.
 
 Usage:
