@@ -350,7 +350,10 @@ export function parseLogArgs(args: string[]): JobsArgs {
 export interface UnscheduleArgs {
   help: boolean;
   ids: string[];
+  /** The source file of the jobs meant. */
   file?: string;
+  /** The series name of the jobs meant (for every source, the name their backups carry). */
+  name?: string;
   dest?: string;
   all: boolean;
   dryRun: boolean;
@@ -359,6 +362,7 @@ export interface UnscheduleArgs {
 export function parseUnscheduleArgs(args: string[]): UnscheduleArgs {
   const { values: v, positionals } = parse(args, {
     file: { type: "string" },
+    name: { type: "string" },
     dest: { type: "string" },
     all: { type: "boolean" },
     "dry-run": { type: "boolean" },
@@ -367,21 +371,32 @@ export function parseUnscheduleArgs(args: string[]): UnscheduleArgs {
     help: v.flag("help"),
     ids: positionals,
     file: v.string("file"),
+    name: v.string("name"),
     dest: v.string("dest"),
     all: v.flag("all"),
     dryRun: v.flag("dry-run"),
   };
   if (result.help) return result;
-  const byPaths = result.file !== undefined || result.dest !== undefined;
+  const byPaths = result.file !== undefined || result.name !== undefined ||
+    result.dest !== undefined;
   const ways = [positionals.length > 0, byPaths, result.all].filter(Boolean).length;
   if (ways !== 1) {
     throw new UsageError(
-      "unschedule takes job ids, or --file with --dest, or --all",
+      "unschedule takes job ids, or --file or --name with --dest, or --all",
       "see the ids with 'tinybackup jobs'",
     );
   }
-  if (byPaths && (result.file === undefined || result.dest === undefined)) {
-    throw new UsageError("unschedule needs both --file and --dest");
+  if (result.file !== undefined && result.name !== undefined) {
+    throw new UsageError(
+      "unschedule takes --file or --name, not both",
+      "--name selects the jobs of every source by the series name their backups carry",
+    );
+  }
+  if (byPaths && (result.dest === undefined || (result.file ?? result.name) === undefined)) {
+    throw new UsageError(
+      "unschedule needs --dest with --file or --name",
+      "e.g. unschedule --name app.pgdump --dest /backups",
+    );
   }
   return result;
 }

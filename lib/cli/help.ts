@@ -24,7 +24,7 @@ Usage:
   tinybackup SOURCE --dest DIR (--every DURATION [--at HH:MM] | --time SPEC)
                                                      back up now, then on a schedule
   tinybackup jobs [--json]                           the scheduled jobs
-  tinybackup unschedule ID... | --file PATH --dest DIR | --all [--dry-run]
+  tinybackup unschedule ID... | --file PATH --dest DIR | --name NAME --dest DIR | --all [--dry-run]
   tinybackup doctor                                  can scheduling work here?
   tinybackup log [ID] [--json]                       history of scheduled runs
   tinybackup COMMAND --help | tinybackup --version
@@ -97,11 +97,14 @@ result, file and destination, and anything that will make the next run fail.
            stopIfMissing, keep, compression, lastRun (null or time, result,
            message) and problems
 `,
-  unschedule: `Usage: tinybackup unschedule ID... | --file PATH --dest DIR | --all [--dry-run]
+  unschedule:
+    `Usage: tinybackup unschedule ID... | --file PATH --dest DIR | --name NAME --dest DIR | --all [--dry-run]
 
 Removes scheduled jobs and prints the id of each. A run executing at that
 moment does not queue itself again.
   --file PATH --dest DIR   the jobs that back up PATH to DIR
+  --name NAME --dest DIR   the jobs of series NAME in DIR, whatever their source
+                           (a command, a folder, a database: the name 'list' shows)
   --all                    every tinybackup job
   --dry-run                print what would be removed; remove nothing
 `,

@@ -1,8 +1,9 @@
-/** `tinybackup unschedule ID... | --file F --dest D | --all`: remove scheduled jobs. */
+/** `tinybackup unschedule ID... | --file F --dest D | --name N --dest D | --all`: remove scheduled jobs. */
 import { RunError } from "../errors.ts";
 import { kernelPath } from "../io/kernel_path.ts";
 import { removeJob } from "../schedule/at.ts";
 import { markCancelled } from "../schedule/cancellation.ts";
+import type { Job } from "../schedule/job.ts";
 import { findJobs } from "../schedule/queue.ts";
 import { sourcePath } from "../sources/source_spec.ts";
 import { runningIds } from "../schedule/running.ts";
@@ -44,17 +45,19 @@ export async function unscheduleCommand(argv: string[]): Promise<void> {
   else if (args.dryRun) messages.note(`dry run: would unschedule ${found.length} job(s)`);
 }
 
-/** The ids of the jobs that --all or --file/--dest select. */
+/** The ids of the jobs that --all, --file/--dest or --name/--dest select. */
 async function selectedIds(args: UnscheduleArgs): Promise<string[]> {
   if (args.all) return (await findJobs()).map((q) => q.job.id);
   // Resolved as a backup resolves them, to match its job; bad ones fail before at is asked.
-  const [file, dest] = [await kernelPath(args.file!), await kernelPath(args.dest!)];
-  const queued = await findJobs();
-  const ids = queued.filter((q) => sourcePath(q.job.source) === file && q.job.dest === dest).map((
-    q,
-  ) => q.job.id);
+  const dest = await kernelPath(args.dest!);
+  const file = args.file === undefined ? undefined : await kernelPath(args.file);
+  const selects = (job: Job) =>
+    job.dest === dest &&
+    (file === undefined ? job.name === args.name : sourcePath(job.source) === file);
+  const ids = (await findJobs()).filter((q) => selects(q.job)).map((q) => q.job.id);
   if (ids.length === 0) {
-    throw new RunError(`no job backs up ${file} to ${dest}`, "see 'tinybackup jobs'");
+    const what = file ?? `the series '${args.name}'`;
+    throw new RunError(`no job backs up ${what} to ${dest}`, "see 'tinybackup jobs'");
   }
   return ids;
 }

@@ -277,6 +277,48 @@ test("unschedule removes jobs by id, by file and destination, or all; unknown id
   assert.deepEqual(await queued(QUEUE), []);
 });
 
+test("unschedule --name selects the jobs of any source by series name and destination", async () => {
+  await using t = await setUp();
+  const schedule = (name: string, dest: string) =>
+    t.cli([
+      "--command",
+      "echo data",
+      "--name",
+      name,
+      "--dest",
+      `${t.dir}/${dest}`,
+      "--every",
+      "1h",
+      "--schedule-only",
+    ]);
+  for (const [name, dest] of [["app.sql", "d"], ["app.sql", "e"], ["other.sql", "d"]]) {
+    assert.equal((await schedule(name, dest)).code, 0);
+  }
+  const before = await t.jobs();
+  const meant = before.find((j) => j.name === "app.sql" && (j.dest as string).endsWith("/d"))!;
+
+  const byName = await t.cli(["unschedule", "--name", "app.sql", "--dest", `${t.dir}/d`]);
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.equal(byName.stdout, `${meant.id}\n`);
+  assert.deepEqual(
+    (await t.jobs()).map((j) => j.id).sort(),
+    before.filter((j) => j.id !== meant.id).map((j) => j.id).sort(),
+  );
+
+  const none = await t.cli(["unschedule", "--name", "app.sql", "--dest", `${t.dir}/d`]);
+  assert.equal(none.code, 1);
+  assert.equal(none.stdout, "");
+  assert.match(none.stderr, /no job backs up the series 'app\.sql' to /);
+
+  const both = await t.cli(["unschedule", "--name", "x", "--file", "y", "--dest", `${t.dir}/d`]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /tinybackup: error: unschedule takes --file or --name, not both/);
+  const noDest = await t.cli(["unschedule", "--name", "app.sql"]);
+  assert.equal(noDest.code, 2);
+  assert.match(noDest.stderr, /unschedule needs --dest with --file or --name/);
+  assert.equal((await t.jobs()).length, 2, "bad input removes nothing");
+});
+
 test("a job holds the paths the kernel means, and unschedule finds it by the same words", async () => {
   await using t = await setUp();
   await Deno.mkdir(`${t.dir}/real/sub`, { recursive: true });
