@@ -18,6 +18,12 @@ import {
   tinybackupCommand,
 } from "./contenders.ts";
 import { makeRandomFile, makeTextFile } from "./data.ts";
+import {
+  FOLDER_KINDS,
+  folderContenders,
+  makeLargeFileFolder,
+  makeSmallFilesFolder,
+} from "./folders.ts";
 import { DATA_KINDS, evaluateGoals } from "./goals.ts";
 import { describeMachine, loadAverage } from "./machine.ts";
 import { seriesOf, writeBackups } from "./many_backups.ts";
@@ -37,6 +43,10 @@ interface Options {
   /** Sources whose backup's peak memory is measured. */
   memoryBytes: number[];
   backupCount: number;
+  /** Files in the folder of small files. */
+  smallFiles: number;
+  /** Size of the one file of the other folder. */
+  largeFileBytes: number;
   out: string;
 }
 
@@ -66,6 +76,8 @@ async function parseOptions(argv: string[]): Promise<Options> {
     startupRepeat: smoke ? 1 : repeat * 4,
     memoryBytes: smoke ? [1 * MiB, 4 * MiB] : [64 * MiB, 1024 * MiB],
     backupCount: smoke ? 200 : 10_000,
+    smallFiles: smoke ? 200 : 10_000,
+    largeFileBytes: Math.round(2 * size * MiB),
     // A smoke run must never overwrite the real report.
     out: values.out ??
       (smoke
@@ -125,6 +137,31 @@ async function codecTables(options: Options, sources: Record<string, string>, wo
         timings: await roundRobin(contenders, options.repeat),
       });
     }
+  }
+  return tables;
+}
+
+/** Each folder's backup against tar with gzip and with pigz; the folders are removed after. */
+async function folderTables(options: Options, work: string): Promise<Table[]> {
+  const tables: Table[] = [];
+  for (const kind of FOLDER_KINDS) {
+    const source = join(work, kind);
+    const small = kind === "small-files";
+    progress(`folder of ${kind}, ${options.repeat} round(s)`);
+    if (small) await makeSmallFilesFolder(source, options.smallFiles);
+    else await makeLargeFileFolder(source, options.largeFileBytes);
+    const contenders = await folderContenders(source, work);
+    tables.push({
+      id: `folder-${kind}`,
+      group: "folder, gzip",
+      title: small
+        ? `${options.smallFiles.toLocaleString("en-US")} files of 1–8 KiB`
+        : `one text file of ${humanBytes(options.largeFileBytes)}`,
+      reference: contenders[1].label,
+      inputBytes: small ? undefined : options.largeFileBytes,
+      timings: await roundRobin(contenders, options.repeat),
+    });
+    await Deno.remove(source, { recursive: true });
   }
   return tables;
 }
@@ -222,6 +259,7 @@ async function main(): Promise<number> {
     await timeOnce(tinybackupCommand(["--version"]));
 
     const tables = await codecTables(options, sources, work);
+    tables.push(...await folderTables(options, work));
     const timeMissing = (await hasProgram("/usr/bin/time"))
       ? undefined
       : "/usr/bin/time is not installed";

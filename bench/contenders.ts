@@ -51,7 +51,7 @@ export function tinybackupCommand(args: string[]): string[] {
  * bounded, and no run finds another's output (or pays to replace it).
  * `after` returns the size of the visible files the run wrote.
  */
-function freshFolder(folder: string): Pick<Contender, "before" | "after"> {
+export function freshFolder(folder: string): Pick<Contender, "before" | "after"> {
   return {
     before: () => Deno.mkdir(folder, { recursive: true }),
     async after() {
@@ -94,15 +94,16 @@ export function backupContender(
  * A shell one-liner that reads `$1` and writes `$2`, e.g.
  * `gzip -6 -c "$1" > "$2"`, followed by `sync "$2"`: tinybackup fsyncs each
  * backup before calling it done, so the tools must reach the disk too.
- * `label` is how people type the tool; its first word is the program.
+ * `label` is how people type the tool; its first word is the program,
+ * unless `program` names the one that may be missing.
  */
 export async function shellContender(
   label: string,
   script: string,
   source: string,
   folder: string,
+  program = label.split(" ")[0],
 ): Promise<Contender> {
-  const program = label.split(" ")[0];
   return {
     label,
     command: ["sh", "-c", `${script} && sync "$2"`, "sh", source, join(folder, "out")],

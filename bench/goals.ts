@@ -1,6 +1,7 @@
 /** The goals of issue 4, checked against one run's medians. */
 import type { Compression } from "../lib/backup/naming.ts";
 import { LABELS } from "./contenders.ts";
+import { FOLDER_KINDS, FOLDER_LABELS } from "./folders.ts";
 import { humanBytes, medianOf, outputOf, type Results } from "./results.ts";
 
 export interface Goal {
@@ -80,6 +81,25 @@ export function evaluateGoals(r: Results): Goal[] {
     goals.push(
       ratioGoal(`none time, ${data}`, "≤ 2.0 × `cp` + `sync`", ratio, 2.0),
       ratioGoal(`none stretch, ${data}`, "≤ 1.5 × `cp` + `sync`", ratio, 1.5),
+    );
+  }
+  for (const kind of FOLDER_KINDS) {
+    const id = `folder-${kind}`;
+    const ratio = (reference: string) =>
+      medianOf(r, id, FOLDER_LABELS.backup) / medianOf(r, id, reference);
+    goals.push(
+      ratioGoal(
+        `folder time, ${kind}`,
+        "≤ 0.9 × `tar | gzip -6`",
+        ratio(FOLDER_LABELS.tarGzip),
+        0.9,
+      ),
+      ratioGoal(
+        `folder stretch, ${kind}`,
+        "≤ 1.2 × `tar -I pigz`",
+        ratio(FOLDER_LABELS.tarPigz),
+        1.2,
+      ),
     );
   }
   goals.push(...memoryGoals(r));

@@ -4,9 +4,9 @@ import { CONFIG, LABELS, TINYBACKUP_TASK } from "./contenders.ts";
 import { median, PEAK_MEMORY_METHOD, type Timing } from "./measure.ts";
 import { humanBytes, outputOf, type Results, type Table } from "./results.ts";
 
-/** A markdown table; cells are written as given. */
+/** A markdown table; cells are written as given, but for '|' (a pipe in a label), escaped. */
 function markdownTable(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const line = (cells: string[]) => `| ${cells.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
@@ -103,6 +103,10 @@ function method(r: Results): string {
     "- Outputs are removed after each run, so disk use stays bounded; the source is in the page " +
     "cache for every contender (it was just written, and all of them read it).",
     `- Peak memory: ${PEAK_MEMORY_METHOD}; one backup of a text source each.`,
+    "- Folders: the same text, as many files of 1–8 KiB in folders of 100 (`bench/folders.ts`), " +
+    "and as one large file in a folder. `tinybackup --folder D --compress gzip` against " +
+    '`tar -C "$(dirname D)" -cf - "$(basename D)" | gzip -6 > OUT` and `tar -I pigz -cf OUT ...`, ' +
+    "each followed by `sync OUT`.",
     `- list and prune: a destination holding ${count} gzip backups of one series, written ` +
     "directly with the project's naming and metadata code (`bench/many_backups.ts`), not by " +
     `running tinybackup ${count} times. \`list --dest D --json\` with its output discarded; ` +

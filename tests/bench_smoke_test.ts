@@ -37,7 +37,16 @@ Deno.test({
 
       const report = await Deno.readTextFile(out);
       const sections = report.split(/^## /m).slice(1);
-      const groups = ["Goals", "gzip", "zstd", "none", "Peak memory", "list and prune", "Start-up"];
+      const groups = [
+        "Goals",
+        "gzip",
+        "zstd",
+        "none",
+        "Peak memory",
+        "folder, gzip",
+        "list and prune",
+        "Start-up",
+      ];
       // Peak memory needs /usr/bin/time; without it the report says so instead.
       const hasTime = await Deno.stat("/usr/bin/time").then(() => true, () => false);
       for (const group of groups) {
