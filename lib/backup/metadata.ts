@@ -34,11 +34,15 @@ export type SourceInfo =
     kind: "command";
     /** The command line given to `sh -c`. */
     command: string;
+    /** The host it ran on through ssh; absent for this one. */
+    host?: string;
   }
   | {
     kind: "folder";
     /** Absolute path of the folder. */
     path: string;
+    /** The host the folder is on, reached through ssh; absent for this one. */
+    host?: string;
   }
   | {
     kind: "mysql";
@@ -190,12 +194,12 @@ function isSourceInfo(value: unknown): boolean {
     case "stdin":
       return true;
     case "command":
-      return typeof s.command === "string";
+      return typeof s.command === "string" && isOptionalText(s.host);
     case "postgres":
     case "mysql":
       return typeof s.database === "string" && typeof s.server === "string";
     case "folder":
-      return typeof s.path === "string" && s.path.startsWith("/");
+      return typeof s.path === "string" && s.path.startsWith("/") && isOptionalText(s.host);
     case "file":
     case "sqlite":
       return typeof s.path === "string" && s.path.startsWith("/") &&
@@ -203,6 +207,10 @@ function isSourceInfo(value: unknown): boolean {
     default:
       return false;
   }
+}
+
+function isOptionalText(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
 }
 
 /** What "unchanged" compares: the identity where a backup has one, else its content's sha256. */
@@ -230,6 +238,8 @@ function originOf(source: SourceInfo): string {
     case "postgres":
     case "mysql":
       return JSON.stringify([source.kind, source.database, source.server]);
+    case "folder":
+      return JSON.stringify([source.kind, source.path, source.host ?? null]);
     default:
       return JSON.stringify([source.kind, source.path]);
   }
@@ -241,13 +251,13 @@ export function describeSource(source: SourceInfo): string {
     case "stdin":
       return "stdin";
     case "command":
-      return `command '${source.command}'`;
+      return `command '${source.command}'${source.host ? ` on ${source.host}` : ""}`;
     case "postgres":
       return `PostgreSQL database '${source.database}' on ${source.server}`;
     case "mysql":
       return `MySQL/MariaDB database '${source.database}' on ${source.server}`;
     case "folder":
-      return `the folder ${source.path}`;
+      return `the folder ${source.path}${source.host ? ` on ${source.host}` : ""}`;
     case "sqlite":
       return `the SQLite database ${source.path}`;
     default:
@@ -257,6 +267,7 @@ export function describeSource(source: SourceInfo): string {
 
 /** The local file a backup was read from, if any: what `--file` selects in list and prune. */
 export function sourceFileOf(source: SourceInfo): string | undefined {
+  if (source.kind === "folder" && source.host) return undefined;
   return source.kind === "file" || source.kind === "sqlite" || source.kind === "folder"
     ? source.path
     : undefined;

@@ -13,6 +13,8 @@ import { parseExitCodes, type SourceSpec } from "../sources/source_spec.ts";
 import { connectionEnvironment } from "../sources/postgres/postgres_source.ts";
 import { mysqlConnectionEnvironment } from "../sources/mysql/mysql_source.ts";
 import { isConnectionString } from "../sources/postgres/pg_messages.ts";
+import { parseSshDestination } from "../sources/remote/ssh_host.ts";
+import { resolve } from "node:path";
 
 /** Options every command knows. */
 const COMMON = { help: { type: "boolean", short: "h" } } as const;
@@ -78,6 +80,8 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     exclude: { type: "string", multiple: true },
     split: { type: "boolean" },
     "exclude-db": { type: "string", multiple: true },
+    ssh: { type: "string" },
+    "ssh-config": { type: "string" },
     keep: { type: "string" },
     compress: { type: "string" },
     force: { type: "boolean" },
@@ -138,9 +142,9 @@ export function parseBackupArgs(args: string[]): BackupArgs {
       "for a command's output, schedule the command: --command 'CMD' --name NAME",
     );
   }
-  if (schedule?.stopIfMissing && path === undefined) {
+  if (schedule?.stopIfMissing && (path === undefined || "ssh" in source)) {
     throw new UsageError(
-      "--stop-if-missing needs a source that is a file: --file or --sqlite",
+      "--stop-if-missing needs a source that is a file here: --file, --sqlite or --folder",
     );
   }
   return {
@@ -177,8 +181,37 @@ const SOURCE_OPTIONS = [
   "stdin",
 ] as const;
 
-/** The one source the options name, checked. */
+/** The one source the options name, checked, on the host --ssh names. */
 function sourceArg(v: Values): SourceArg {
+  const source = localSourceArg(v);
+  const ssh = v.string("ssh");
+  const config = v.string("ssh-config");
+  if (ssh === undefined) {
+    if (config !== undefined) throw new UsageError("--ssh-config goes with --ssh");
+    return source;
+  }
+  const destination = parseSshDestination(ssh);
+  if (!destination) {
+    throw new UsageError(
+      `--ssh must be a host, as ssh takes it: [user@]host[:port] (got '${ssh}')`,
+      "for example: --ssh backup@db1.example.com, or an alias from ~/.ssh/config",
+    );
+  }
+  if (source.kind === "file" || source.kind === "sqlite" || source.kind === "stdin") {
+    throw new UsageError(
+      `--ssh does not go with --${source.kind}`,
+      source.kind === "stdin"
+        ? "pipe from ssh yourself, or use --ssh with --command"
+        : "back up its folder with --ssh HOST --folder DIR, or dump it with --ssh HOST --command",
+    );
+  }
+  if (config === "") throw new UsageError("--ssh-config is empty");
+  const host = { ...destination, ...(config === undefined ? {} : { config: resolve(config) }) };
+  return { ...source, ssh: host };
+}
+
+/** The one source the options name, checked. */
+function localSourceArg(v: Values): SourceArg {
   const given = SOURCE_OPTIONS.filter((option) =>
     option === "stdin" ? v.flag(option) : v.string(option) !== undefined
   );

@@ -17,6 +17,8 @@ Usage:
   tinybackup --command CMD --name NAME --dest DIR [options]
                                                      a command's output, kept only if it succeeds
   tinybackup --stdin --name NAME --dest DIR [opts]   back up what is piped in
+  tinybackup --ssh [USER@]HOST[:PORT] SOURCE --dest DIR [options]
+                                                     a folder, database or command on another host
   tinybackup list --dest DIR [--file PATH | --name NAME] [--json]
   tinybackup restore BACKUP [--to PATH | --to -] [--force]
   tinybackup verify --dest DIR [--file PATH | --name NAME] [--json]
@@ -36,6 +38,9 @@ Backup options:
   --name NAME       series name (default: the file's base name, DB.pgdump, or for
                     --postgres all the prefix 'postgres'; required for --command and --stdin)
   --ok-exit CODES   with --command: exit codes besides 0 that mean success, e.g. 1,24
+  --ssh HOST        run --folder, --postgres, --mysql or --command on HOST through ssh
+                    (never asks for a password; refuses an unknown or changed host key)
+  --ssh-config FILE with --ssh: ssh's config file to use (ssh -F), instead of ~/.ssh/config
   --force           back up even when the content equals the newest backup
   --allow-changing  keep the last read of a file that never stops changing
   --allow-empty     accept empty content from --stdin or --command, or from a
@@ -71,8 +76,9 @@ Lists the backups in DIR, newest first: time, original size, compression, path.
   --file PATH   only the backups of this file (or SQLite database)
   --name NAME   only the series NAME
   --json        a JSON array with path, name, generation, time, size, storedSize, sha256,
-                compression, source, sourceKind (file, sqlite, command or stdin),
-                command (for a command) and changedWhileRead for each backup
+                compression, source, sourceKind (file, folder, sqlite, postgres, mysql,
+                command or stdin), command (for a command), host (for a folder or
+                command on another host) and changedWhileRead for each backup
 `,
   restore: `Usage: tinybackup restore BACKUP [--to PATH | --to -] [--force]
 

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { removeJob, submitJob } from "./at.ts";
-import { jobProblems } from "./job_health.ts";
+import { jobProblemsAndFixes } from "./job_health.ts";
 import { findJobs } from "./queue.ts";
 import { ensureStateDir } from "./state.ts";
 
@@ -37,13 +37,15 @@ export async function runChecks(): Promise<Check[]> {
   checks.push(await stateCheck());
   if (missing.length === 0) {
     for (const queued of await findJobs().catch(() => [])) {
-      const problems = await jobProblems(queued.job);
+      const problems = await jobProblemsAndFixes(queued.job);
+      const fixes = problems.flatMap((p) => p.fix ?? []);
       checks.push(
         problems.length === 0 ? { ok: true, finding: `job ${queued.job.id} can run` } : {
           ok: false,
-          finding: `job ${queued.job.id}: ${problems.join("; ")}`,
-          fix:
-            `schedule it again from where the program and file now are, then 'tinybackup unschedule ${queued.job.id}'`,
+          finding: `job ${queued.job.id}: ${problems.map((p) => p.problem).join("; ")}`,
+          fix: fixes.length === problems.length
+            ? fixes.join("; ")
+            : `schedule it again from where the program and file now are, then 'tinybackup unschedule ${queued.job.id}'`,
         },
       );
     }

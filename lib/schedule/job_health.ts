@@ -1,37 +1,77 @@
 /** What stands in a queued job's way: a missing program or source. */
-import { leadingProgram, shellFinds } from "../sources/command_source.ts";
-import { programsNeeded, sourcePath } from "../sources/source_spec.ts";
+import { leadingProgram } from "../sources/command_source.ts";
+import { shellFinds } from "../sources/program_host.ts";
+import { describeHost } from "../sources/remote/ssh_host.ts";
+import { programsNeeded, sourceHost, sourcePath } from "../sources/source_spec.ts";
+import { UsageError } from "../errors.ts";
 import { commandFiles, type Job } from "./job.ts";
 
 /** Problems that will make the job's next run fail or stop, in words; empty when none. */
 export async function jobProblems(job: Job): Promise<string[]> {
-  const problems: string[] = [];
+  return (await jobProblemsAndFixes(job)).map((p) => p.problem);
+}
+
+/** A problem of a job, and how to fix it where that is known. */
+export interface JobProblem {
+  problem: string;
+  fix?: string;
+}
+
+/** The same, each with its fix where one is known (for doctor). */
+export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
+  const problems: JobProblem[] = [];
   for (const file of commandFiles(job)) {
-    if (!(await exists(file))) problems.push(`the program it runs is gone: ${file}`);
+    if (!(await exists(file))) problems.push({ problem: `the program it runs is gone: ${file}` });
   }
-  if (job.source.kind === "command") {
-    const program = leadingProgram(job.source.command);
-    if (program !== undefined && !(await shellFinds(program))) {
-      problems.push(`the command's program is gone: ${program}`);
-    }
-  }
-  for (const need of programsNeeded(job.source)) {
-    const found = await Promise.all(need.anyOf.map(shellFinds));
-    if (!found.includes(true)) {
-      problems.push(
-        `${
-          need.anyOf.join(" or ")
-        } is not installed, and the job's source needs it (Debian: apt-get install ${need.package})`,
-      );
+  const host = sourceHost(job.source);
+  if (host && !(await shellFinds("ssh"))) {
+    problems.push({
+      problem: "ssh is not installed, and the job's source is on another host",
+      fix: "install it (Debian: apt-get install openssh-client)",
+    });
+  } else {
+    try {
+      problems.push(...(await missingPrograms(job)).map((problem) => ({ problem })));
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      problems.push({ problem: error.message, fix: error.hint }); // ssh cannot reach the host
     }
   }
   const path = sourcePath(job.source);
   if (path !== undefined && !(await exists(path))) {
-    problems.push(
-      job.stopIfMissing
+    problems.push({
+      problem: job.stopIfMissing
         ? `the source is gone, so the job will stop: ${path}`
         : `the source is gone: ${path}`,
-    );
+    });
+  }
+  return problems;
+}
+
+/**
+ * The programs the job's source runs that are not installed where it runs them.
+ * @throws {UsageError} when the source's host cannot be reached over ssh
+ */
+async function missingPrograms(job: Job): Promise<string[]> {
+  const host = sourceHost(job.source);
+  const where = host ? ` on ${describeHost(host)}` : "";
+  const problems = [];
+  if (job.source.kind === "command") {
+    const program = leadingProgram(job.source.command);
+    if (program !== undefined && !(await shellFinds(program, host))) {
+      problems.push(`the command's program is gone${where}: ${program}`);
+    }
+  }
+  for (const need of programsNeeded(job.source)) {
+    let found = false;
+    for (const program of need.anyOf) found ||= await shellFinds(program, host);
+    if (!found) {
+      problems.push(
+        `${
+          need.anyOf.join(" or ")
+        } is not installed${where}, and the job's source needs it (Debian: apt-get install ${need.package})`,
+      );
+    }
   }
   return problems;
 }

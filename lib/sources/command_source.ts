@@ -12,7 +12,15 @@ import type { SourceInfo } from "../backup/metadata.ts";
 import { RunError, UsageError } from "../errors.ts";
 import { readStreamChunks } from "../io/chunks.ts";
 import { onInterrupt } from "../io/interrupt.ts";
-import { OutputTail } from "./output_tail.ts";
+import { LineSplitter, OutputTail } from "./output_tail.ts";
+import { launchArgv, onHost, shellFinds } from "./program_host.ts";
+import {
+  describeHost,
+  SSH_FAILED,
+  sshHint,
+  type SshHost,
+  sshProblemOf,
+} from "./remote/ssh_host.ts";
 import type { Source } from "./source.ts";
 
 /** How long a stopped command has to end after SIGTERM before it gets SIGKILL. */
@@ -46,6 +54,15 @@ export interface ProcessSettings {
   env?: Record<string, string>;
   /** Hashes the content for "unchanged", masking what the program writes differently each time. */
   identityHash?: () => { update(chunk: Uint8Array): void; digest(): string };
+  /** Where it runs: here, or on this host through ssh (which then sets `env` there). */
+  host?: SshHost;
+  /** What each read feeds its standard input (closed when not given). */
+  input?: () => ReadableStream<Uint8Array>;
+  /**
+   * Takes each line of its error output as it comes; a line it returns true
+   * for is understood (the caller reports it), and is not quoted.
+   */
+  stderrLine?: (line: string) => boolean;
 }
 
 export class CommandSource implements Source {
@@ -64,7 +81,11 @@ export class CommandSource implements Source {
    * starts with, without running it.
    * @throws {UsageError} when it cannot
    */
-  static async open(command: string, okExit: readonly number[]): Promise<CommandSource> {
+  static async open(
+    command: string,
+    okExit: readonly number[],
+    host?: SshHost,
+  ): Promise<CommandSource> {
     const syntax = await new Deno.Command("/bin/sh", {
       args: ["-n", "-c", command],
       stdin: "null",
@@ -79,26 +100,34 @@ export class CommandSource implements Source {
       );
     }
     const program = leadingProgram(command);
-    if (program !== undefined && !(await shellFinds(program))) {
+    if (program !== undefined && !(await shellFinds(program, host))) {
       throw new UsageError(
-        `the command '${command}' starts a program the shell cannot find: ${program}`,
+        `the command '${command}' starts a program the shell cannot find${
+          onHost(host)
+        }: ${program}`,
         "install it, or give its full path",
       );
     }
     return new CommandSource({
       argv: ["/bin/sh", "-c", command],
-      label: `command '${command}'`,
+      label: `command '${command}'${onHost(host)}`,
       okExit,
-      info: { kind: "command", command },
+      info: {
+        kind: "command",
+        command,
+        ...(host === undefined ? {} : { host: describeHost(host) }),
+      },
+      host,
     });
   }
 
   async *read(): AsyncGenerator<Uint8Array> {
-    const [program, ...args] = this.settings.argv;
-    const child = new Deno.Command(program, {
-      args,
-      env: this.settings.env,
-      stdin: "null",
+    const { host, input, stderrLine } = this.settings;
+    const launch = launchArgv(host, this.settings.argv, this.settings.env);
+    const child = new Deno.Command(launch.argv[0], {
+      args: launch.argv.slice(1),
+      env: launch.env,
+      stdin: input ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
       detached: true, // a session of its own (setsid): see the top of this file
@@ -113,12 +142,25 @@ export class CommandSource implements Source {
       signalGroup(child.pid, "SIGKILL");
     });
     const tail = new OutputTail();
+    const lines = stderrLine
+      ? new LineSplitter((line) => {
+        if (!stderrLine(line)) tail.addLine(line);
+      })
+      : undefined;
     const stderrRead = child.stderr.getReader();
     const stderrDone = (async () => {
       for (let next = await stderrRead.read(); !next.done; next = await stderrRead.read()) {
-        tail.add(next.value);
+        if (lines) lines.add(next.value);
+        else tail.add(next.value);
       }
+      lines?.end();
     })().catch(() => {});
+    // What fails in feeding its input (the input's own producer failing) fails the read.
+    let inputFailure: unknown;
+    const stopFeeding = new AbortController();
+    const feeding = input?.().pipeTo(child.stdin, { signal: stopFeeding.signal }).catch((error) => {
+      if (!stopFeeding.signal.aborted) inputFailure ??= error;
+    });
     let status: Deno.CommandStatus | undefined;
     // A process the command left in the background may hold stdout open for good: once the
     // command has ended, it has a grace period, then its whole session is stopped.
@@ -141,8 +183,10 @@ export class CommandSource implements Source {
       }
       status = await child.status;
       await Promise.race([stderrDone, delay(STDERR_GRACE_MS)]);
+      await feeding;
     } finally {
       finished = true;
+      if (!status) stopFeeding.abort();
       this.#running = undefined;
       clearTimeout(holderTimer);
       if (!status) await stop(child);
@@ -156,6 +200,15 @@ export class CommandSource implements Source {
         "send background processes' output elsewhere (e.g. '>/dev/null'), or wait for them in the command",
       );
     }
+    if (host !== undefined && status.code === SSH_FAILED) {
+      const said = this.#stderr.join("; ");
+      throw new RunError(
+        `${this.settings.label}: ssh to ${describeHost(host)} failed${
+          said ? ` (ssh said: ${said})` : ""
+        }; no backup was made`,
+        sshHint(sshProblemOf(said), host),
+      );
+    }
     const problem = exitProblem(status, this.settings.okExit);
     if (problem) {
       throw new RunError(
@@ -163,6 +216,7 @@ export class CommandSource implements Source {
         "run the command by hand to see why; a backup is made only when it succeeds",
       );
     }
+    if (inputFailure !== undefined) throw inputFailure;
     this.#identity = identity?.digest();
   }
 
@@ -230,17 +284,6 @@ export function leadingProgram(command: string): string | undefined {
 
 /** Words that begin a compound command, which the shell never looks up as programs. */
 const SHELL_WORDS = new Set(["if", "while", "until", "for", "case", "exec", "!", "{", "time"]);
-
-/** Whether `sh` finds `program` (on PATH, or at the path given). */
-export async function shellFinds(program: string): Promise<boolean> {
-  const { success } = await new Deno.Command("/bin/sh", {
-    args: ["-c", 'command -v -- "$1"', "sh", program],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  return success;
-}
 
 /**
  * Stops the command and all it started: politely first, then for sure (the

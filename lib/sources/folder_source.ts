@@ -298,7 +298,7 @@ export class FolderSource implements Source {
 }
 
 /** A few names in full, then how many more. */
-function listed(names: string[]): string {
+export function listed(names: string[]): string {
   const shown = names.slice(0, 10).join(", ");
   return names.length > 10 ? `${shown} and ${names.length - 10} more` : shown;
 }

@@ -7,6 +7,7 @@ import { FolderSource } from "./folder_source.ts";
 import type { Part } from "./part.ts";
 import { openMysql } from "./mysql/mysql_source.ts";
 import { openPostgres } from "./postgres/postgres_source.ts";
+import { RemoteFolderSource } from "./remote/remote_folder_source.ts";
 import type { SourceSpec } from "./source_spec.ts";
 import { SqliteSource } from "./sqlite_source.ts";
 import { StdinSource } from "./stdin_source.ts";
@@ -40,12 +41,22 @@ export async function openSource(
       return { parts: one(source), spec: { kind: "sqlite", path: source.path } };
     }
     case "command":
-      return { parts: one(await CommandSource.open(spec.command, spec.okExit)), spec };
+      return { parts: one(await CommandSource.open(spec.command, spec.okExit, spec.ssh)), spec };
     case "postgres":
       return { parts: await openPostgres(spec, name), spec };
     case "mysql":
       return { parts: await openMysql(spec, name), spec };
     case "folder": {
+      if (spec.ssh) {
+        const parts = await RemoteFolderSource.open(
+          spec.ssh,
+          spec.path,
+          spec.exclude,
+          spec.split,
+          name,
+        );
+        return { parts, spec: { ...spec, path: (parts[0].source as RemoteFolderSource).path } };
+      }
       const parts = await FolderSource.open(spec.path, spec.exclude, spec.split, name);
       return { parts, spec: { ...spec, path: (parts[0].source as FolderSource).path } };
     }

@@ -21,6 +21,11 @@ export class OutputTail {
     this.#kept = joined.slice(Math.max(0, joined.length - KEPT_BYTES));
   }
 
+  /** A whole line, without its end. */
+  addLine(line: string): void {
+    this.add(new TextEncoder().encode(`${line}\n`));
+  }
+
   /** The last lines that hold anything, oldest first. */
   lines(): string[] {
     return lastLines(new TextDecoder().decode(this.#kept), this.#cut);
@@ -36,4 +41,29 @@ export function lastLines(text: string, cut: boolean): string[] {
   const lines = text.split(/\r?\n/);
   if (cut && lines.length > 1) lines.shift();
   return lines.map((line) => line.trim()).filter((line) => line !== "").slice(-QUOTED_LINES);
+}
+
+/**
+ * Splits a stream of bytes into lines as they arrive, for output a caller
+ * reads line by line (tar's messages). A line longer than KEPT_BYTES is cut
+ * there, so memory stays bounded whatever a program prints.
+ */
+export class LineSplitter {
+  readonly #decoder = new TextDecoder();
+  #partial = "";
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  add(chunk: Uint8Array): void {
+    const lines = (this.#partial + this.#decoder.decode(chunk, { stream: true })).split("\n");
+    this.#partial = lines.pop()!.slice(-KEPT_BYTES);
+    for (const line of lines) this.onLine(line.replace(/\r$/, ""));
+  }
+
+  /** The stream ended: the last line, if it had no end. */
+  end(): void {
+    const rest = this.#partial + this.#decoder.decode();
+    this.#partial = "";
+    if (rest !== "") this.onLine(rest);
+  }
 }

@@ -6,6 +6,7 @@
 
 import type { MysqlSpec } from "./mysql/mysql_source.ts";
 import type { PostgresSpec } from "./postgres/postgres_source.ts";
+import { describeHost, parseSshDestination, sameHost, type SshHost } from "./remote/ssh_host.ts";
 
 export type SourceSpec =
   | PostgresSpec
@@ -21,6 +22,8 @@ export type SourceSpec =
     command: string;
     /** Exit codes besides 0 that mean success. */
     okExit: number[];
+    /** The host it runs on; absent for this one. */
+    ssh?: SshHost;
   }
   | {
     kind: "folder";
@@ -30,6 +33,8 @@ export type SourceSpec =
     exclude: string[];
     /** One tar per subfolder, and one for the files at the top. */
     split: boolean;
+    /** The host the folder is on; absent for this one. */
+    ssh?: SshHost;
   }
   | {
     kind: "sqlite";
@@ -44,6 +49,9 @@ const MAX_EXIT_CODE = 255;
 export function isSourceSpec(value: unknown): value is SourceSpec {
   const s = value as Record<string, unknown>;
   if (typeof s !== "object" || s === null) return false;
+  if (s.ssh !== undefined && (s.kind === "file" || s.kind === "sqlite" || !isSshHost(s.ssh))) {
+    return false;
+  }
   switch (s.kind) {
     case "file":
     case "sqlite":
@@ -66,6 +74,16 @@ export function isSourceSpec(value: unknown): value is SourceSpec {
   }
 }
 
+function isSshHost(value: unknown): boolean {
+  const h = value as Record<string, unknown>;
+  if (typeof h !== "object" || h === null || typeof h.destination !== "string") return false;
+  const parsed = parseSshDestination(h.destination);
+  const port = h.port as number | undefined;
+  return parsed !== undefined && parsed.port === undefined &&
+    (port === undefined || (Number.isSafeInteger(port) && port >= 1 && port <= 65535)) &&
+    (h.config === undefined || (typeof h.config === "string" && h.config.startsWith("/")));
+}
+
 function isExitCode(value: unknown): boolean {
   return Number.isSafeInteger(value) && (value as number) >= 0 &&
     (value as number) <= MAX_EXIT_CODE;
@@ -84,13 +102,24 @@ export function parseExitCodes(text: string): number[] | undefined {
 
 /** The local file a source reads, if it reads one: what "the source is gone" is about. */
 export function sourcePath(spec: SourceSpec): string | undefined {
+  if (spec.kind === "folder" && spec.ssh) return undefined;
   return spec.kind === "file" || spec.kind === "sqlite" || spec.kind === "folder"
     ? spec.path
     : undefined;
 }
 
+/** The host a source is on, when it is not this one. */
+export function sourceHost(spec: SourceSpec): SshHost | undefined {
+  return "ssh" in spec ? spec.ssh : undefined;
+}
+
 /** The source in words, for messages: a path, the command quoted, the database. */
 export function describeSpec(spec: SourceSpec): string {
+  const host = sourceHost(spec);
+  return host ? `${describeHere(spec)} on ${describeHost(host)}` : describeHere(spec);
+}
+
+function describeHere(spec: SourceSpec): string {
   switch (spec.kind) {
     case "command":
       return `command '${spec.command}'`;
@@ -107,6 +136,7 @@ export function describeSpec(spec: SourceSpec): string {
 
 /** Whether two specs name the same source (the same settings, in any order of exit codes). */
 export function sameSpec(a: SourceSpec, b: SourceSpec): boolean {
+  if (!sameHost(sourceHost(a), sourceHost(b))) return false;
   if (a.kind === "command" && b.kind === "command") {
     return a.command === b.command && a.okExit.join() === b.okExit.join();
   }
@@ -130,9 +160,20 @@ export interface ProgramNeed {
   package: string;
 }
 
-/** What a source's runs need installed, for doctor and `jobs` to check before a run fails. */
+/**
+ * What a source's runs need installed where they run (on the --ssh host,
+ * if there is one), for doctor and `jobs` to check before a run fails.
+ */
 export function programsNeeded(spec: SourceSpec): ProgramNeed[] {
   switch (spec.kind) {
+    case "folder":
+      // A run checks that they are GNU's, which say what changed while read.
+      return spec.ssh
+        ? [{ anyOf: ["gtar", "tar"], package: "tar" }, {
+          anyOf: ["gfind", "find"],
+          package: "findutils",
+        }]
+        : [];
     case "postgres":
       return [
         { anyOf: ["pg_dump"], package: "postgresql-client" },

@@ -630,3 +630,52 @@ Deno.test("parseBackupArgs writes --at as HH:MM, so 2:00 and 02:00 are one time"
   assert.equal(parseBackupArgs(backupOf("--every", "1d", "--at", "2:00")).schedule?.at, "02:00");
   assert.equal(parseBackupArgs(backupOf("--every", "1d", "--at", "14:05")).schedule?.at, "14:05");
 });
+
+Deno.test("--ssh: a host as ssh takes it, with the sources that can run there", () => {
+  const parsed = parseBackupArgs([
+    ...["--ssh", "backup@db1:2222", "--ssh-config", "conf/ssh", "--folder", "/srv/www"],
+    ...["--dest", "/b"],
+  ]);
+  assert.deepEqual(parsed.source, {
+    kind: "folder",
+    path: "/srv/www",
+    exclude: [],
+    split: false,
+    ssh: { destination: "backup@db1", port: 2222, config: `${Deno.cwd()}/conf/ssh` },
+  });
+  assert.equal(parsed.name, "www.tar");
+  const command = parseBackupArgs([
+    "--ssh",
+    "db1",
+    "--command",
+    "ls",
+    "--name",
+    "x",
+    "--dest",
+    "/b",
+  ]);
+  assert.deepEqual(command.source, {
+    kind: "command",
+    command: "ls",
+    okExit: [],
+    ssh: { destination: "db1" },
+  });
+  for (const source of [["--file", "a"], ["--sqlite", "a.db"], ["--stdin", "--name", "x"]]) {
+    assertUsageError(
+      () => parseBackupArgs(["--ssh", "db1", ...source, "--dest", "/b"]),
+      new RegExp(`--ssh does not go with ${source[0]}`),
+      /--ssh HOST --folder|--ssh with --command/,
+    );
+  }
+  assertUsageError(
+    () => parseBackupArgs(["--ssh-config", "c", "--folder", "/a", "--dest", "/b"]),
+    /--ssh-config goes with --ssh/,
+  );
+  for (const bad of ["-oProxyCommand=x", "a b", "host:99999"]) {
+    assertUsageError(
+      () => parseBackupArgs([`--ssh=${bad}`, "--folder", "/a", "--dest", "/b"]),
+      /--ssh must be a host, as ssh takes it/,
+      /--ssh backup@db1\.example\.com/,
+    );
+  }
+});

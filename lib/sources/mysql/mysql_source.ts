@@ -9,7 +9,9 @@
  * passed on a command line (`ps` shows them), and none is kept in a job.
  */
 import { UsageError } from "../../errors.ts";
-import { CommandSource, shellFinds } from "../command_source.ts";
+import { CommandSource } from "../command_source.ts";
+import { onHost, runProgram, shellFinds } from "../program_host.ts";
+import type { SshHost } from "../remote/ssh_host.ts";
 import type { Part } from "../part.ts";
 import { setVariables } from "../../io/set_variables.ts";
 
@@ -22,6 +24,8 @@ export interface MysqlSpec {
   exclude: string[];
   /** The clients' connection variables as they were when the backup was set up (no password). */
   env: Record<string, string>;
+  /** The host the programs run on (the variables apply there); absent for this one. */
+  ssh?: SshHost;
 }
 
 /** The clients' environment variables that say where to connect; MYSQL_PWD is not one (see ~/.my.cnf). */
@@ -64,12 +68,15 @@ export function mysqlProblemOf(stderr: string): ConnectionProblem | undefined {
  *   reached or refuses the login, or the database does not exist
  */
 export async function openMysql(spec: MysqlSpec, name: string): Promise<Part[]> {
-  const mariadb = await shellFinds("mariadb-dump");
+  const host = spec.ssh;
+  const mariadb = await shellFinds("mariadb-dump", host);
   const [dump, client] = mariadb ? ["mariadb-dump", "mariadb"] : ["mysqldump", "mysql"];
   for (const program of [dump, client]) {
-    if (!(await shellFinds(program))) {
+    if (!(await shellFinds(program, host))) {
       throw new UsageError(
-        `${program} not found: backing up MySQL or MariaDB needs its client programs`,
+        `${program} not found${
+          onHost(host)
+        }: backing up MySQL or MariaDB needs its client programs`,
         "install them (Debian: apt-get install mariadb-client; macOS: brew install mariadb)",
       );
     }
@@ -81,9 +88,10 @@ export async function openMysql(spec: MysqlSpec, name: string): Promise<Part[]> 
   const part = (database: string) =>
     new CommandSource({
       argv: [dump, ...DUMP_OPTIONS, "--", database],
-      label: `${dump} of database '${database}'`,
+      label: `${dump} of database '${database}'${onHost(host)}`,
       okExit: [],
       env: spec.env,
+      host,
       info: { kind: "mysql", database, server: describeServer(spec) },
     });
   if (!all) return [{ series: name, source: part(spec.database) }];
@@ -110,9 +118,10 @@ export async function openMysql(spec: MysqlSpec, name: string): Promise<Part[]> 
       source: new CommandSource({
         // Users and grants as portable CREATE USER and GRANT statements; they hold password hashes.
         argv: [dump, "--system=users", "--skip-dump-date"],
-        label: `${dump} --system=users`,
+        label: `${dump} --system=users${onHost(host)}`,
         okExit: [],
         env: spec.env,
+        host,
         info: { kind: "mysql", database: `(${USERS_PART})`, server: describeServer(spec) },
       }),
     });
@@ -123,8 +132,10 @@ export async function openMysql(spec: MysqlSpec, name: string): Promise<Part[]> 
 /** Where the server is, for messages and metadata. */
 function describeServer(spec: MysqlSpec): string {
   const { MYSQL_HOST: host, MYSQL_TCP_PORT: port, MYSQL_UNIX_PORT: socket } = spec.env;
-  if (host) return port ? `${host}:${port}` : host;
-  return socket ?? "the server ~/.my.cnf names";
+  const address = host
+    ? (port ? `${host}:${port}` : host)
+    : (socket ?? "the server ~/.my.cnf names");
+  return address + onHost(spec.ssh);
 }
 
 /** Runs SQL with the client, one value per line; a failure is a UsageError that says which. */
@@ -134,20 +145,16 @@ async function query(
   database: string | undefined,
   statements: string[],
 ): Promise<string[]> {
-  const { code, stdout, stderr } = await new Deno.Command(client, {
-    args: [
+  const { code, stdout, stderr: said } = await runProgram(spec.ssh, [
+    client,
+    ...[
       "--batch",
       "--skip-column-names",
       "--execute",
       statements.join("; "),
       ...(database === undefined ? [] : ["--", database]),
     ],
-    env: spec.env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const said = new TextDecoder().decode(stderr).trim();
+  ], spec.env);
   if (code === 0) return new TextDecoder().decode(stdout).split("\n").filter((l) => l !== "");
   const server = describeServer(spec);
   const first = said.split("\n")[0] ?? "";

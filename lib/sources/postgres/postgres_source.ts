@@ -11,7 +11,9 @@
  * not older than the server (it refuses to dump a newer one).
  */
 import { UsageError } from "../../errors.ts";
-import { CommandSource, shellFinds } from "../command_source.ts";
+import { CommandSource } from "../command_source.ts";
+import { onHost, runProgram, shellFinds } from "../program_host.ts";
+import type { SshHost } from "../remote/ssh_host.ts";
 import { setVariables } from "../../io/set_variables.ts";
 import { HeadMaskedHash, LineMaskedHash } from "../identity.ts";
 import type { Part } from "../part.ts";
@@ -34,6 +36,8 @@ export interface PostgresSpec {
   exclude: string[];
   /** libpq's connection variables as they were when the backup was set up (no password). */
   env: Record<string, string>;
+  /** The host the programs run on (the variables apply there); absent for this one. */
+  ssh?: SshHost;
 }
 
 /**
@@ -85,7 +89,7 @@ export async function openPostgres(spec: PostgresSpec, name: string): Promise<Pa
   }
   const all = spec.database === "all";
   const programs = all ? ["pg_dump", "pg_dumpall", "psql"] : ["pg_dump", "psql"];
-  for (const program of programs) await requireProgram(program);
+  for (const program of programs) await requireProgram(program, spec.ssh);
 
   const server = describeServer(spec);
   // `all` asks the maintenance database; one database is asked itself, so a missing one shows.
@@ -94,7 +98,7 @@ export async function openPostgres(spec: PostgresSpec, name: string): Promise<Pa
     "SHOW server_version_num",
     ...(all ? [LIST_DATABASES] : []),
   ]);
-  await requireRecentEnough(serverMajorVersion(versionNum), server);
+  await requireRecentEnough(serverMajorVersion(versionNum), server, spec.ssh);
 
   if (!all) return [{ series: name, source: dumpOf(spec, spec.database, server) }];
   for (const excluded of spec.exclude) {
@@ -128,9 +132,10 @@ function dumpOf(spec: PostgresSpec, database: string, server: string): CommandSo
       "--no-password",
       `--dbname=${conninfo(database)}`,
     ],
-    label: `pg_dump of database '${database}'`,
+    label: `pg_dump of database '${database}'${onHost(spec.ssh)}`,
     okExit: [],
     env: spec.env,
+    host: spec.ssh,
     info: { kind: "postgres", database, server },
     identityHash: () => new HeadMaskedHash(customArchiveTime, CUSTOM_HEAD_BYTES),
   });
@@ -140,9 +145,10 @@ function dumpOf(spec: PostgresSpec, database: string, server: string): CommandSo
 function globalsOf(spec: PostgresSpec, server: string): CommandSource {
   return new CommandSource({
     argv: ["pg_dumpall", "--globals-only", "--no-password", `--dbname=${conninfo("postgres")}`],
-    label: "pg_dumpall --globals-only",
+    label: `pg_dumpall --globals-only${onHost(spec.ssh)}`,
     okExit: [],
     env: spec.env,
+    host: spec.ssh,
     info: { kind: "postgres", database: `(${GLOBALS_PART})`, server },
     identityHash: () => new LineMaskedHash(restrictKeyMasked),
   });
@@ -158,8 +164,15 @@ function conninfo(database: string): string {
   return `dbname='${database.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
 
-/** Where the server is, for messages and metadata: the URI's host, or PGHOST and PGPORT. */
+/**
+ * Where the server is, for messages and metadata: the URI's host, or PGHOST
+ * and PGPORT, and the host they are seen from when that is not this one.
+ */
 function describeServer(spec: PostgresSpec): string {
+  return serverAddress(spec) + onHost(spec.ssh);
+}
+
+function serverAddress(spec: PostgresSpec): string {
   if (/^postgres(ql)?:\/\//.test(spec.database)) {
     return spec.database.replace(/^postgres(ql)?:\/\//, "").split(/[/?#]/)[0].replace(/^.*@/, "") ||
       "the local server";
@@ -174,8 +187,9 @@ async function query(
   database: string,
   statements: string[],
 ): Promise<string[]> {
-  const { code, stdout, stderr } = await new Deno.Command("psql", {
-    args: [
+  const { code, stdout, stderr: said } = await runProgram(spec.ssh, [
+    "psql",
+    ...[
       "--no-psqlrc",
       "--no-password",
       "--no-align",
@@ -185,12 +199,7 @@ async function query(
       `--dbname=${conninfo(database)}`,
       ...statements.flatMap((sql) => ["--command", sql]),
     ],
-    env: spec.env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const said = new TextDecoder().decode(stderr).trim();
+  ], spec.env);
   if (code !== 0) throw connectionError(spec, database, said);
   return new TextDecoder().decode(stdout).split("\n").filter((line) => line !== "");
 }
@@ -220,22 +229,22 @@ function connectionError(spec: PostgresSpec, database: string, said: string): Us
   }
 }
 
-async function requireProgram(program: string): Promise<void> {
-  if (!(await shellFinds(program))) {
+async function requireProgram(program: string, host: SshHost | undefined): Promise<void> {
+  if (!(await shellFinds(program, host))) {
     throw new UsageError(
-      `${program} not found: backing up PostgreSQL needs its client programs`,
+      `${program} not found${onHost(host)}: backing up PostgreSQL needs its client programs`,
       "install them (Debian: apt-get install postgresql-client; macOS: brew install libpq)",
     );
   }
 }
 
 /** pg_dump refuses to dump a server newer than itself: say so before anything runs. */
-async function requireRecentEnough(server: number | undefined, where: string): Promise<void> {
-  const { stdout } = await new Deno.Command("pg_dump", {
-    args: ["--version"],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
+async function requireRecentEnough(
+  server: number | undefined,
+  where: string,
+  host: SshHost | undefined,
+): Promise<void> {
+  const { stdout } = await runProgram(host, ["pg_dump", "--version"]);
   const client = clientMajorVersion(new TextDecoder().decode(stdout));
   if (server === undefined || client === undefined || client >= server) return;
   throw new UsageError(
