@@ -29,9 +29,27 @@ import { describeMachine, loadAverage } from "./machine.ts";
 import { seriesOf, writeBackups } from "./many_backups.ts";
 import { type Contender, hasProgram, peakMemoryKiB, roundRobin, timeOnce } from "./measure.ts";
 import { formatMarkdown, renderReport, summary } from "./report.ts";
-import { humanBytes, type MemoryResult, type Results, type Table } from "./results.ts";
+import {
+  humanBytes,
+  type MemoryResult,
+  type MemorySource,
+  type Results,
+  type Table,
+} from "./results.ts";
+import {
+  BENCH_DATABASE,
+  fillDatabase,
+  makeSqliteDatabase,
+  POSTGRES_LABELS,
+  postgresContenders,
+  postgresMissing,
+  startBenchPostgres,
+} from "./sources.ts";
 
 const MiB = 1024 * 1024;
+
+/** A backup made every time, all of them kept: the destination comes last. */
+const BENCH_BACKUP_OPTIONS = ["--force", "--keep", "0", "--dest"];
 
 interface Options {
   smoke: boolean;
@@ -47,6 +65,8 @@ interface Options {
   smallFiles: number;
   /** Size of the one file of the other folder. */
   largeFileBytes: number;
+  /** Size of the PostgreSQL database, as pg_database_size counts it. */
+  databaseBytes: number;
   out: string;
 }
 
@@ -78,6 +98,7 @@ async function parseOptions(argv: string[]): Promise<Options> {
     backupCount: smoke ? 200 : 10_000,
     smallFiles: smoke ? 200 : 10_000,
     largeFileBytes: Math.round(2 * size * MiB),
+    databaseBytes: smoke ? 16 * MiB : 512 * MiB,
     // A smoke run must never overwrite the real report.
     out: values.out ??
       (smoke
@@ -166,23 +187,102 @@ async function folderTables(options: Options, work: string): Promise<Table[]> {
   return tables;
 }
 
-/** Peak memory of one backup per source size and compression, of a text source. */
+/**
+ * Peak memory of one backup per source size: of a text file with each
+ * compression, and with gzip of the same text as a command's output, in a
+ * folder, and of a SQLite database of that size.
+ */
 async function peakMemory(options: Options, work: string): Promise<MemoryResult[]> {
   const results: MemoryResult[] = [];
   const source = join(work, "memory.txt");
+  const folder = join(work, "memory-folder");
+  const database = join(work, "memory.db");
+  const out = join(work, "out-memory");
+  const measure = async (
+    source: MemorySource,
+    bytes: number,
+    args: string[],
+    compression: Compression = "gzip",
+  ) => {
+    await Deno.mkdir(out, { recursive: true });
+    const peakKiB = await peakMemoryKiB(
+      tinybackupCommand([...args, "--compress", compression, ...BENCH_BACKUP_OPTIONS, out]),
+      join(work, "time.txt"),
+    );
+    await Deno.remove(out, { recursive: true });
+    results.push({ source, sourceBytes: bytes, compression, peakKiB });
+  };
   for (const bytes of options.memoryBytes) {
-    progress(`peak memory, ${bytes / MiB} MiB source`);
+    progress(`peak memory, ${bytes / MiB} MiB sources`);
     await makeTextFile(source, bytes);
     for (const compression of ["gzip", "zstd", "none"] as const) {
-      const backup = backupContender(source, compression, join(work, "out-memory"));
-      await backup.before!();
-      const peakKiB = await peakMemoryKiB(backup.command, join(work, "time.txt"));
-      await backup.after!();
-      results.push({ sourceBytes: bytes, compression, peakKiB });
+      await measure("file", bytes, ["--file", source], compression);
+    }
+    await measure("command", bytes, ["--command", `cat '${source}'`, "--name", "memory.txt"]);
+    await Deno.mkdir(folder);
+    await Deno.link(source, join(folder, "memory.txt"));
+    await measure("folder", bytes, ["--folder", folder]);
+    await Deno.remove(folder, { recursive: true });
+    if (await hasProgram("sqlite3")) {
+      await makeSqliteDatabase(database, bytes);
+      const size = (await Deno.stat(database)).size;
+      await measure("sqlite", size, ["--sqlite", database]);
+      await Deno.remove(database);
     }
   }
   await Deno.remove(source);
   return results;
+}
+
+/**
+ * A database of options.databaseBytes backed up by tinybackup and by
+ * pg_dump -Fc, and the peak memory of backing up a small one and that one.
+ */
+async function postgresRows(
+  options: Options,
+  work: string,
+  measureMemory: boolean,
+): Promise<{ table: Table; memory: MemoryResult[] }> {
+  const table = (timings: Table["timings"], bytes = options.databaseBytes): Table => ({
+    id: "postgres",
+    group: "PostgreSQL",
+    title: `a database of ${humanBytes(bytes)} (pg_database_size)`,
+    reference: POSTGRES_LABELS.pgDump,
+    timings,
+  });
+  const missing = await postgresMissing();
+  if (missing) {
+    const contenders = await postgresContenders(BENCH_DATABASE, work);
+    return {
+      table: table(await roundRobin(contenders.map((c) => ({ ...c, missing })), 1)),
+      memory: [],
+    };
+  }
+  await using pg = await startBenchPostgres();
+  const memory: MemoryResult[] = [];
+  const sizes = measureMemory ? [options.memoryBytes[0], options.databaseBytes] : [];
+  for (const bytes of sizes.slice(0, -1)) {
+    progress(`peak memory, PostgreSQL database of ${humanBytes(bytes)}`);
+    const size = await fillDatabase(pg, BENCH_DATABASE, bytes);
+    memory.push(await postgresMemory(work, size));
+  }
+  progress(`PostgreSQL database of ${humanBytes(options.databaseBytes)}: making it`);
+  const size = await fillDatabase(pg, BENCH_DATABASE, options.databaseBytes);
+  if (measureMemory) memory.push(await postgresMemory(work, size));
+  progress(`PostgreSQL, ${options.repeat} round(s)`);
+  const timings = await roundRobin(await postgresContenders(BENCH_DATABASE, work), options.repeat);
+  return { table: table(timings, size), memory };
+}
+
+async function postgresMemory(work: string, bytes: number): Promise<MemoryResult> {
+  const out = join(work, "out-memory");
+  await Deno.mkdir(out, { recursive: true });
+  const peakKiB = await peakMemoryKiB(
+    tinybackupCommand(["--postgres", BENCH_DATABASE, ...BENCH_BACKUP_OPTIONS, out]),
+    join(work, "time.txt"),
+  );
+  await Deno.remove(out, { recursive: true });
+  return { source: "postgres", sourceBytes: bytes, compression: "gzip", peakKiB };
 }
 
 /** list and prune in a destination holding options.backupCount backups of one series. */
@@ -264,6 +364,9 @@ async function main(): Promise<number> {
       ? undefined
       : "/usr/bin/time is not installed";
     const memory = timeMissing ? [] : await peakMemory(options, work);
+    const postgres = await postgresRows(options, work, !timeMissing);
+    tables.push(postgres.table);
+    memory.push(...postgres.memory);
     tables.push(await listPruneTable(options, work), await startupTable(options, work));
 
     machine.loadAtEnd = loadAverage();

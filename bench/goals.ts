@@ -2,7 +2,15 @@
 import type { Compression } from "../lib/backup/naming.ts";
 import { LABELS } from "./contenders.ts";
 import { FOLDER_KINDS, FOLDER_LABELS } from "./folders.ts";
-import { humanBytes, medianOf, outputOf, type Results } from "./results.ts";
+import { POSTGRES_LABELS } from "./sources.ts";
+import {
+  humanBytes,
+  medianOf,
+  MEMORY_SOURCES,
+  type MemoryResult,
+  outputOf,
+  type Results,
+} from "./results.ts";
 
 export interface Goal {
   measure: string;
@@ -102,7 +110,18 @@ export function evaluateGoals(r: Results): Goal[] {
       ),
     );
   }
-  goals.push(...memoryGoals(r));
+  goals.push(
+    ratioGoal(
+      "PostgreSQL time",
+      "≤ 1.1 × `pg_dump -Fc` + `sync`",
+      medianOf(r, "postgres", POSTGRES_LABELS.backup) /
+        medianOf(r, "postgres", POSTGRES_LABELS.pgDump),
+      1.1,
+    ),
+  );
+  for (const source of MEMORY_SOURCES) {
+    goals.push(...memoryGoals(r.memory.filter((m) => m.source === source), source));
+  }
   for (const label of [LABELS.list, LABELS.prune]) {
     const seconds = medianOf(r, "list-prune", label);
     goals.push({
@@ -117,10 +136,12 @@ export function evaluateGoals(r: Results): Goal[] {
   return goals;
 }
 
-function memoryGoals(r: Results): Goal[] {
-  const measured = r.memory.filter((m) => m.peakKiB !== undefined);
+/** A source's peak memory, and how it grows from the smallest source to the largest. */
+function memoryGoals(results: MemoryResult[], source: string): Goal[] {
+  const measured = results.filter((m) => m.peakKiB !== undefined);
+  const of = source === "file" ? "" : `, ${source}`;
   if (measured.length === 0) {
-    return [{ measure: "peak memory", goal: `≤ ${PEAK_LIMIT_MIB} MiB`, measured: "n/a" }];
+    return [{ measure: `peak memory${of}`, goal: `≤ ${PEAK_LIMIT_MIB} MiB`, measured: "n/a" }];
   }
   const mib = (kib: number) => kib / 1024;
   const highest = measured.reduce((a, b) => (b.peakKiB! > a.peakKiB! ? b : a));
@@ -138,7 +159,7 @@ function memoryGoals(r: Results): Goal[] {
   }
   return [
     {
-      measure: "peak memory",
+      measure: `peak memory${of}`,
       goal: `≤ ${PEAK_LIMIT_MIB} MiB`,
       measured: `${mib(highest.peakKiB!).toFixed(1)} MiB (${highest.compression}, ${
         humanBytes(highest.sourceBytes)
@@ -146,7 +167,7 @@ function memoryGoals(r: Results): Goal[] {
       met: mib(highest.peakKiB!) <= PEAK_LIMIT_MIB,
     },
     {
-      measure: "peak memory growth",
+      measure: `peak memory growth${of}`,
       goal: `${humanBytes(large)} source within ${GROWTH_LIMIT_MIB} MiB of the ${
         humanBytes(small)
       } one`,

@@ -2,7 +2,7 @@
 import { type Goal, verdict } from "./goals.ts";
 import { CONFIG, LABELS, TINYBACKUP_TASK } from "./contenders.ts";
 import { median, PEAK_MEMORY_METHOD, type Timing } from "./measure.ts";
-import { humanBytes, outputOf, type Results, type Table } from "./results.ts";
+import { humanBytes, type MemorySource, outputOf, type Results, type Table } from "./results.ts";
 
 /** A markdown table; cells are written as given, but for '|' (a pipe in a label), escaped. */
 function markdownTable(header: string[], rows: string[][]): string {
@@ -47,12 +47,21 @@ function timingTable(table: Table): string {
   return markdownTable(header, rows);
 }
 
+/** How each source of the memory rows reads in the table. */
+const MEMORY_SOURCE_NAMES: Record<MemorySource, string> = {
+  file: "text file",
+  command: "command (`cat` of the text)",
+  folder: "folder (the text as one file)",
+  sqlite: "SQLite database",
+  postgres: "PostgreSQL database",
+};
+
 function memoryTable(r: Results): string {
   if (r.memoryMissing) return `Not measured: ${r.memoryMissing}.`;
   return markdownTable(
     ["source", "compression", "peak resident memory"],
     r.memory.map((m) => [
-      `text, ${humanBytes(m.sourceBytes)}`,
+      `${MEMORY_SOURCE_NAMES[m.source]}, ${humanBytes(m.sourceBytes)}`,
       m.compression,
       m.peakKiB === undefined ? "n/a" : `${(m.peakKiB / 1024).toFixed(1)} MiB`,
     ]),
@@ -102,7 +111,15 @@ function method(r: Results): string {
     '`cp "$1" "$2" && sync "$2"`.',
     "- Outputs are removed after each run, so disk use stays bounded; the source is in the page " +
     "cache for every contender (it was just written, and all of them read it).",
-    `- Peak memory: ${PEAK_MEMORY_METHOD}; one backup of a text source each.`,
+    `- Peak memory: ${PEAK_MEMORY_METHOD}; one backup each: of a text file with each ` +
+    "compression, and with gzip of the same text as a command's output (`--command 'cat F'`) " +
+    "and in a folder, of a SQLite database of that size (`bench/sources.ts`), and of a small " +
+    "and the benched PostgreSQL database (for a command or a database, the largest of " +
+    "tinybackup and the dump program it runs).",
+    "- PostgreSQL: a server started for the run (`tests/_postgres.ts`, fsync off), one table " +
+    "of orders (numbers, names, hex notes, amounts, times) filled to the size given. " +
+    "`tinybackup --postgres bench --compress gzip` against `pg_dump -Fc -d bench -f OUT`, " +
+    "followed by `sync OUT`.",
     "- Folders: the same text, as many files of 1–8 KiB in folders of 100 (`bench/folders.ts`), " +
     "and as one large file in a folder. `tinybackup --folder D --compress gzip` against " +
     '`tar -C "$(dirname D)" -cf - "$(basename D)" | gzip -6 > OUT` and `tar -I pigz -cf OUT ...`, ' +

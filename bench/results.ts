@@ -18,8 +18,13 @@ export interface Table {
   timings: Timing[];
 }
 
+/** The sources whose peak memory is measured: a file (with every codec), and the others with gzip. */
+export const MEMORY_SOURCES = ["file", "command", "folder", "sqlite", "postgres"] as const;
+export type MemorySource = typeof MEMORY_SOURCES[number];
+
 /** Peak resident memory of one backup. */
 export interface MemoryResult {
+  source: MemorySource;
   sourceBytes: number;
   compression: Compression;
   /** Undefined when it could not be measured here. */
