@@ -66,6 +66,8 @@ export type SourceInfo =
     mode: number;
     /** Modification time of the database file, ISO 8601. */
     mtime: string;
+    /** The host the database is on, reached through ssh; absent for this one. */
+    host?: string;
   };
 
 export interface BackupMetadata {
@@ -203,7 +205,8 @@ function isSourceInfo(value: unknown): boolean {
     case "file":
     case "sqlite":
       return typeof s.path === "string" && s.path.startsWith("/") &&
-        Number.isSafeInteger(s.mode) && typeof s.mtime === "string";
+        Number.isSafeInteger(s.mode) && typeof s.mtime === "string" &&
+        (s.kind === "sqlite" ? isOptionalText(s.host) : s.host === undefined);
     default:
       return false;
   }
@@ -239,6 +242,7 @@ function originOf(source: SourceInfo): string {
     case "mysql":
       return JSON.stringify([source.kind, source.database, source.server]);
     case "folder":
+    case "sqlite":
       return JSON.stringify([source.kind, source.path, source.host ?? null]);
     default:
       return JSON.stringify([source.kind, source.path]);
@@ -259,7 +263,7 @@ export function describeSource(source: SourceInfo): string {
     case "folder":
       return `the folder ${source.path}${source.host ? ` on ${source.host}` : ""}`;
     case "sqlite":
-      return `the SQLite database ${source.path}`;
+      return `the SQLite database ${source.path}${source.host ? ` on ${source.host}` : ""}`;
     default:
       return source.path;
   }
@@ -267,7 +271,7 @@ export function describeSource(source: SourceInfo): string {
 
 /** The local file a backup was read from, if any: what `--file` selects in list and prune. */
 export function sourceFileOf(source: SourceInfo): string | undefined {
-  if (source.kind === "folder" && source.host) return undefined;
+  if ((source.kind === "folder" || source.kind === "sqlite") && source.host) return undefined;
   return source.kind === "file" || source.kind === "sqlite" || source.kind === "folder"
     ? source.path
     : undefined;

@@ -197,12 +197,12 @@ function sourceArg(v: Values): SourceArg {
       "for example: --ssh backup@db1.example.com, or an alias from ~/.ssh/config",
     );
   }
-  if (source.kind === "file" || source.kind === "sqlite" || source.kind === "stdin") {
+  if (source.kind === "file" || source.kind === "stdin") {
     throw new UsageError(
       `--ssh does not go with --${source.kind}`,
       source.kind === "stdin"
         ? "pipe from ssh yourself, or use --ssh with --command"
-        : "back up its folder with --ssh HOST --folder DIR, or dump it with --ssh HOST --command",
+        : "back up its folder with --ssh HOST --folder DIR, or its content with --ssh HOST --command 'cat FILE'",
     );
   }
   if (config === "") throw new UsageError("--ssh-config is empty");

@@ -26,7 +26,8 @@ export function backupJson(backup: Backup) {
     storedSize: m.storedSize,
     sha256: m.sha256,
     compression: m.compression,
-    source: sourceFileOf(m.source) ?? (m.source.kind === "folder" ? m.source.path : "-"),
+    source: sourceFileOf(m.source) ??
+      (m.source.kind === "folder" || m.source.kind === "sqlite" ? m.source.path : "-"),
     sourceKind: m.source.kind,
     ...(m.source.kind === "command" ? { command: m.source.command } : {}),
     ...("host" in m.source && m.source.host ? { host: m.source.host } : {}),

@@ -38,7 +38,8 @@ Backup options:
   --name NAME       series name (default: the file's base name, DB.pgdump, or for
                     --postgres all the prefix 'postgres'; required for --command and --stdin)
   --ok-exit CODES   with --command: exit codes besides 0 that mean success, e.g. 1,24
-  --ssh HOST        run --folder, --postgres, --mysql or --command on HOST through ssh
+  --ssh HOST        back up --folder, --sqlite, --postgres, --mysql or --command on HOST,
+                    through ssh
                     (never asks for a password; refuses an unknown or changed host key)
   --ssh-config FILE with --ssh: ssh's config file to use (ssh -F), instead of ~/.ssh/config
   --force           back up even when the content equals the newest backup

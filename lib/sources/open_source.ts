@@ -8,6 +8,7 @@ import type { Part } from "./part.ts";
 import { openMysql } from "./mysql/mysql_source.ts";
 import { openPostgres } from "./postgres/postgres_source.ts";
 import { RemoteFolderSource } from "./remote/remote_folder_source.ts";
+import { openRemoteSqlite } from "./remote/remote_sqlite.ts";
 import type { SourceSpec } from "./source_spec.ts";
 import { SqliteSource } from "./sqlite_source.ts";
 import { StdinSource } from "./stdin_source.ts";
@@ -37,6 +38,7 @@ export async function openSource(
       return { parts: one(source), spec: { kind: "file", path: source.path } };
     }
     case "sqlite": {
+      if (spec.ssh) return { parts: one(await openRemoteSqlite(spec.ssh, spec.path)), spec };
       const source = await SqliteSource.open(spec.path, scratch);
       return { parts: one(source), spec: { kind: "sqlite", path: source.path } };
     }

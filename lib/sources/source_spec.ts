@@ -40,6 +40,8 @@ export type SourceSpec =
     kind: "sqlite";
     /** Absolute path of the database file, as the kernel resolves it. */
     path: string;
+    /** The host the database is on; absent for this one. */
+    ssh?: SshHost;
   };
 
 /** The highest exit code a process can have. */
@@ -49,7 +51,7 @@ const MAX_EXIT_CODE = 255;
 export function isSourceSpec(value: unknown): value is SourceSpec {
   const s = value as Record<string, unknown>;
   if (typeof s !== "object" || s === null) return false;
-  if (s.ssh !== undefined && (s.kind === "file" || s.kind === "sqlite" || !isSshHost(s.ssh))) {
+  if (s.ssh !== undefined && (s.kind === "file" || !isSshHost(s.ssh))) {
     return false;
   }
   switch (s.kind) {
@@ -102,7 +104,7 @@ export function parseExitCodes(text: string): number[] | undefined {
 
 /** The local file a source reads, if it reads one: what "the source is gone" is about. */
 export function sourcePath(spec: SourceSpec): string | undefined {
-  if (spec.kind === "folder" && spec.ssh) return undefined;
+  if ((spec.kind === "folder" || spec.kind === "sqlite") && spec.ssh) return undefined;
   return spec.kind === "file" || spec.kind === "sqlite" || spec.kind === "folder"
     ? spec.path
     : undefined;
@@ -166,6 +168,8 @@ export interface ProgramNeed {
  */
 export function programsNeeded(spec: SourceSpec): ProgramNeed[] {
   switch (spec.kind) {
+    case "sqlite":
+      return spec.ssh ? [{ anyOf: ["sqlite3"], package: "sqlite3" }] : [];
     case "folder":
       // A run checks that they are GNU's, which say what changed while read.
       return spec.ssh

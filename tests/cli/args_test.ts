@@ -660,7 +660,11 @@ Deno.test("--ssh: a host as ssh takes it, with the sources that can run there", 
     okExit: [],
     ssh: { destination: "db1" },
   });
-  for (const source of [["--file", "a"], ["--sqlite", "a.db"], ["--stdin", "--name", "x"]]) {
+  assert.deepEqual(
+    parseBackupArgs(["--ssh", "db1", "--sqlite", "/srv/app.db", "--dest", "/b"]).source,
+    { kind: "sqlite", path: "/srv/app.db", ssh: { destination: "db1" } },
+  );
+  for (const source of [["--file", "a"], ["--stdin", "--name", "x"]]) {
     assertUsageError(
       () => parseBackupArgs(["--ssh", "db1", ...source, "--dest", "/b"]),
       new RegExp(`--ssh does not go with ${source[0]}`),

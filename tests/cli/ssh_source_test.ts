@@ -15,11 +15,17 @@ import { SSH_ALIAS, SSHD_REQUIREMENT, startSshd } from "../_sshd.ts";
 import { readPosition } from "../faults/_races.ts";
 import { commandLine, run, tempDir, tinybackup, visibleFiles } from "./_cli.ts";
 import { describeTree, makeFixture } from "./_folder_fixture.ts";
+import { check, makeDatabase, startWriter } from "./_sqlite_database.ts";
 
 const TESTS = "cli/ssh_source_test.ts";
 const withSsh = await needs(TESTS, SSHD_REQUIREMENT, programs("tar", "bsdtar", "gunzip"));
 const withSshAndPostgres = await needs(`${TESTS}: PostgreSQL`, SSHD_REQUIREMENT, POSTGRES);
 const withSshAndMariadb = await needs(`${TESTS}: MariaDB`, SSHD_REQUIREMENT, MARIADB);
+const withSshAndSqlite = await needs(
+  `${TESTS}: SQLite`,
+  SSHD_REQUIREMENT,
+  programs("sqlite3", "gunzip"),
+);
 const withSshAndAt = await needs(
   `${TESTS}: a scheduled job`,
   SSHD_REQUIREMENT,
@@ -292,6 +298,53 @@ test("an unknown or changed host key, a refused login, no server: exit 2 with a 
   ]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /error: folder not found on tbtest: .*\/nope/);
+});
+
+withSshAndSqlite.test("ssh: a live WAL database on the host: a consistent snapshot made there, unchanged again; bad input is exit 2", async () => {
+  await using dir = await tempDir();
+  // The host's temporary files go here, to see that the snapshots made there are removed.
+  const hostTmp = `${dir.path}/host-tmp`;
+  await Deno.mkdir(hostTmp);
+  await using sshd = await startSshd({ TMPDIR: hostTmp });
+  const database = `${dir.path}/app.db`;
+  makeDatabase(database, "wal");
+  const remote = ["--ssh", SSH_ALIAS, "--ssh-config", sshd.config];
+  const writer = await startWriter(database);
+  let r;
+  try {
+    r = await tinybackup([...remote, "--sqlite", database, "--dest", `${dir.path}/b`]);
+  } finally {
+    assert.equal(await writer.stop(), "", "the writer never failed");
+  }
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\/b\/app\.db\.\d{8}T\d{6}Z\.gz\n$/);
+  await Deno.writeFile(`${dir.path}/restored.db`, await run("gunzip", ["-c", r.stdout.trimEnd()]));
+  const restored = await check(`${dir.path}/restored.db`);
+  assert.equal(restored.integrity, "ok");
+  assert.ok(restored.a >= 20_000, `${restored.a} rows`);
+  assert.equal(restored.a, restored.b, "both tables of one moment");
+  assert.equal(restored.differing, 0);
+  // Once the writer has stopped, a snapshot of the same data is the same bytes.
+  const quiet = await tinybackup([...remote, "--sqlite", database, "--dest", `${dir.path}/b`]);
+  const again = await tinybackup([...remote, "--sqlite", database, "--dest", `${dir.path}/b`]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /unchanged since/);
+  assert.equal(again.stdout, quiet.stdout);
+  assert.deepEqual([...Deno.readDirSync(hostTmp)], [], "no snapshot left on the host");
+
+  await Deno.writeTextFile(`${dir.path}/not.db`, "plain text, not a database");
+  for (
+    const [path, error] of [
+      [`${dir.path}/nope.db`, /error: file not found on tbtest: .*\/nope\.db/],
+      [`${dir.path}/not.db`, /error: not a SQLite database: .*\/not\.db on tbtest/],
+      [dir.path, /error: not a file on tbtest: /],
+    ] as const
+  ) {
+    const bad = await tinybackup([...remote, "--sqlite", path, "--dest", `${dir.path}/c`]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, error);
+    assert.deepEqual(await visibleFiles(`${dir.path}/c`).catch(() => []), []);
+  }
 });
 
 withSshAndPostgres.test("ssh: PostgreSQL on the host: all databases and the roles, dumped there, restored with pg_restore", async () => {
