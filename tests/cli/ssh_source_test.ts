@@ -300,6 +300,28 @@ test("an unknown or changed host key, a refused login, no server: exit 2 with a 
   assert.match(missing.stderr, /error: folder not found on tbtest: .*\/nope/);
 });
 
+test("a host whose tar is not GNU tar is refused for a folder, saying what to install", async () => {
+  await using dir = await tempDir();
+  // The host's PATH finds bsdtar as tar first: it cannot say which files changed while read.
+  const bin = `${dir.path}/bin`;
+  await Deno.mkdir(bin);
+  const bsdtar = new TextDecoder().decode(await run("sh", ["-c", "command -v bsdtar"])).trim();
+  await Deno.symlink(bsdtar, `${bin}/tar`);
+  await using sshd = await startSshd({ PATH: `${bin}:/usr/bin:/bin` });
+  await Deno.mkdir(`${dir.path}/www`);
+  const r = await tinybackup([
+    ...["--ssh", SSH_ALIAS, "--ssh-config", sshd.config, "--folder", `${dir.path}/www`],
+    ...["--dest", `${dir.path}/b`],
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /error: backing up a folder over ssh needs GNU tar and GNU find on tbtest, which has no GNU tar/,
+  );
+  assert.match(r.stderr, /hint: install them there \(Debian: apt-get install tar findutils/);
+  assert.deepEqual(await visibleFiles(`${dir.path}/b`).catch(() => []), []);
+});
+
 withSshAndSqlite.test("ssh: a live WAL database on the host: a consistent snapshot made there, unchanged again; bad input is exit 2", async () => {
   await using dir = await tempDir();
   // The host's temporary files go here, to see that the snapshots made there are removed.
