@@ -79,6 +79,7 @@ export async function startSshd(env: Record<string, string> = {}): Promise<SshSe
         "KbdInteractiveAuthentication no",
         "UsePAM no",
         "PermitRootLogin prohibit-password",
+        "Subsystem sftp internal-sftp",
         `PidFile ${file("sshd.pid")}`,
         ...Object.entries(env).map(([name, value]) => `SetEnv ${name}=${value}`),
         "",

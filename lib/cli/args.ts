@@ -13,7 +13,8 @@ import { parseExitCodes, type SourceSpec } from "../sources/source_spec.ts";
 import { connectionEnvironment } from "../sources/postgres/postgres_source.ts";
 import { mysqlConnectionEnvironment } from "../sources/mysql/mysql_source.ts";
 import { isConnectionString } from "../sources/postgres/pg_messages.ts";
-import { parseSshDestination } from "../sources/remote/ssh_host.ts";
+import { parseSshDestination, SSH_FAILED } from "../ssh/ssh_host.ts";
+import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { resolve } from "node:path";
 
 /** Options every command knows. */
@@ -24,6 +25,7 @@ const SERIES = {
   file: { type: "string" },
   name: { type: "string" },
   json: { type: "boolean" },
+  "ssh-config": { type: "string" },
 } as const;
 
 /** What to back up, as given: paths as typed (resolved when the source is opened). */
@@ -35,6 +37,8 @@ export interface BackupArgs {
   source?: SourceArg;
   name: string;
   dest: string;
+  /** The ssh config file for --ssh and an sftp:// destination (ssh -F), absolute. */
+  sshConfig?: string;
   keep: number;
   compression: Compression;
   force: boolean;
@@ -81,7 +85,6 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     split: { type: "boolean" },
     "exclude-db": { type: "string", multiple: true },
     ssh: { type: "string" },
-    "ssh-config": { type: "string" },
     keep: { type: "string" },
     compress: { type: "string" },
     force: { type: "boolean" },
@@ -113,6 +116,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   };
   if (v.flag("help")) return { ...base, help: true, name: "", dest: "" };
   const source = sourceArg(v);
+  const dest = requiredDest(v.string("dest"));
   const path = "path" in source ? source.path : undefined;
   const implied = source.kind === "postgres"
     ? postgresSeriesName(source.database)
@@ -153,7 +157,8 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     help: false,
     source,
     name: seriesName(name ?? implied ?? defaultSeriesName(path!)),
-    dest: requiredDest(v.string("dest")),
+    dest,
+    ...destSshConfig(v, dest),
     keep: keep === undefined ? DEFAULT_KEEP : parseKeep(keep),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
     lockWaitSeconds: lockWait === undefined ? DEFAULT_LOCK_WAIT_SECONDS : parseLockWait(lockWait),
@@ -186,10 +191,7 @@ function sourceArg(v: Values): SourceArg {
   const source = localSourceArg(v);
   const ssh = v.string("ssh");
   const config = v.string("ssh-config");
-  if (ssh === undefined) {
-    if (config !== undefined) throw new UsageError("--ssh-config goes with --ssh");
-    return source;
-  }
+  if (ssh === undefined) return source;
   const destination = parseSshDestination(ssh);
   if (!destination) {
     throw new UsageError(
@@ -205,8 +207,12 @@ function sourceArg(v: Values): SourceArg {
         : "back up its folder with --ssh HOST --folder DIR, or its content with --ssh HOST --command 'cat FILE'",
     );
   }
-  if (config === "") throw new UsageError("--ssh-config is empty");
-  const host = { ...destination, ...(config === undefined ? {} : { config: resolve(config) }) };
+  if (source.kind === "command" && source.okExit.includes(SSH_FAILED)) {
+    throw new UsageError(
+      `--ok-exit ${SSH_FAILED} does not go with --ssh: ssh exits with ${SSH_FAILED} when the connection fails`,
+    );
+  }
+  const host = { ...destination, ...(config ? { config: resolve(config) } : {}) };
   return { ...source, ssh: host };
 }
 
@@ -443,6 +449,8 @@ export interface SeriesArgs {
   /** The series name given with --name. */
   name?: string;
   json: boolean;
+  /** The ssh config file for an sftp:// destination (ssh -F), absolute. */
+  sshConfig?: string;
 }
 
 export function parseListArgs(args: string[]): SeriesArgs {
@@ -483,12 +491,14 @@ export interface RestoreArgs {
   /** Where to restore to: a file, a folder, or "-" for stdout; undefined for the current folder. */
   to?: string;
   force: boolean;
+  /** The ssh config file for a backup given as an sftp:// URL (ssh -F), absolute. */
+  sshConfig?: string;
 }
 
 export function parseRestoreArgs(args: string[]): RestoreArgs {
   const { values: v, positionals } = parse(
     args,
-    { to: { type: "string" }, force: { type: "boolean" } },
+    { to: { type: "string" }, force: { type: "boolean" }, "ssh-config": { type: "string" } },
     true,
   );
   if (v.flag("help")) return { help: true, backup: "", force: false };
@@ -498,7 +508,13 @@ export function parseRestoreArgs(args: string[]): RestoreArgs {
   }
   const to = v.string("to");
   if (to === "") throw new UsageError("--to is empty");
-  return { help: false, backup: positionals[0], to, force: v.flag("force") };
+  return {
+    help: false,
+    backup: positionals[0],
+    to,
+    force: v.flag("force"),
+    ...destSshConfig(v, positionals[0]),
+  };
 }
 
 type Options = Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>;
@@ -570,13 +586,29 @@ function seriesArgs(v: Values): SeriesArgs {
   const name = v.string("name");
   if (v.flag("help")) return { help: true, dest: "", json: false };
   if (file === "") throw new UsageError("--file is empty");
+  const dest = requiredDest(v.string("dest"));
   return {
     help: false,
-    dest: requiredDest(v.string("dest")),
+    dest,
     file,
     name: name !== undefined ? seriesName(name) : undefined,
     json: v.flag("json"),
+    ...destSshConfig(v, dest),
   };
+}
+
+/**
+ * --ssh-config for an sftp:// destination, as an absolute path; it also
+ * serves --ssh, and goes with nothing else.
+ */
+function destSshConfig(v: Values, dest: string): { sshConfig?: string } {
+  const config = v.string("ssh-config");
+  if (config === undefined) return {};
+  if (config === "") throw new UsageError("--ssh-config is empty");
+  if (!isSftpUrl(dest) && v.string("ssh") === undefined) {
+    throw new UsageError("--ssh-config goes with --ssh or an sftp:// destination");
+  }
+  return { sshConfig: resolve(config) };
 }
 
 function requiredDest(dest: string | undefined): string {

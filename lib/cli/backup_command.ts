@@ -9,6 +9,7 @@ import type { Store } from "../stores/store.ts";
 import { type BackupArgs, parseBackupArgs } from "./args.ts";
 import { backUpParts, failureOf } from "./back_up_parts.ts";
 import { openDestination } from "./destination.ts";
+import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { backupJson, humanSize } from "./format.ts";
 import { helpFor } from "./help.ts";
 import { jobJson } from "./jobs_command.ts";
@@ -23,7 +24,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
   const messages = new Messages(args.quiet, args.verbose);
   // The source is checked first; its scratch file is made only once the run reads it.
   const { parts, spec } = await openSource(args.source!, args.name, () => store.scratchFile());
-  const store = await openDestination(args.dest, false);
+  const store = await openDestination(args.dest, false, args.sshConfig);
   // Bad input must stop the run before anything is queued or written.
   for (const part of parts) await seriesBackups(store, part.series, part.source);
   if (args.dryRun) return await dryRun(args, parts, store, messages);
@@ -44,6 +45,9 @@ export async function backupCommand(argv: string[]): Promise<void> {
       // stdin cannot be scheduled (see parseBackupArgs): every other source has settings.
       source: spec!,
       dest: store.location,
+      ...(args.sshConfig !== undefined && isSftpUrl(args.dest)
+        ? { destSshConfig: args.sshConfig }
+        : {}),
       keep: args.keep,
       compression: args.compression,
       schedule: args.schedule,

@@ -10,6 +10,8 @@ import {
   tooLongForFileSystem,
 } from "../io/kernel_path.ts";
 import { LocalStore } from "../stores/local_store.ts";
+import type { Store } from "../stores/store.ts";
+import { isSftpUrl, parseSftpUrl } from "../stores/sftp/sftp_url.ts";
 import type { SeriesArgs } from "./args.ts";
 
 /** Where a local destination keeps files that are not yet published. */
@@ -19,10 +21,34 @@ const STAGING_FOLDER = `${METADATA_DIR}/tmp`;
 const DEEPEST_INSIDE = `/${STAGING_FOLDER}/`.length + NAME_MAX;
 
 /**
- * The store for `dest`, which must be a folder; with `mustExist`, it must
- * already exist (a backup creates it, nothing else does).
+ * The store for `dest`: a local folder, or an `sftp://` URL; with
+ * `mustExist`, it must already exist (a backup creates it, nothing else does).
+ * @param sshConfig the ssh config file for an SFTP destination (ssh -F)
  */
-export async function openDestination(dest: string, mustExist: boolean): Promise<LocalStore> {
+export async function openDestination(
+  dest: string,
+  mustExist: boolean,
+  sshConfig?: string,
+): Promise<Store> {
+  if (isSftpUrl(dest)) {
+    const { host, path, location } = parseSftpUrl(dest);
+    // Loaded only for SFTP, so that local backups never pay for it.
+    const { SftpStore } = await import("../stores/sftp/sftp_store.ts");
+    const store = new SftpStore(
+      location,
+      { ...host, ...(sshConfig === undefined ? {} : { config: sshConfig }) },
+      path,
+      STAGING_FOLDER,
+    );
+    if (mustExist && !(await store.folderExists())) {
+      throw new UsageError(`destination not found: ${dest}`);
+    }
+    return store;
+  }
+  return await openLocalDestination(dest, mustExist);
+}
+
+async function openLocalDestination(dest: string, mustExist: boolean): Promise<LocalStore> {
   const path = await kernelPath(dest);
   // Refused now, not once the folders are made and the first file in them is too long.
   if (new TextEncoder().encode(path).length + DEEPEST_INSIDE >= PATH_MAX) {

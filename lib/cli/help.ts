@@ -41,7 +41,8 @@ Backup options:
   --ssh HOST        back up --folder, --sqlite, --postgres, --mysql or --command on HOST,
                     through ssh
                     (never asks for a password; refuses an unknown or changed host key)
-  --ssh-config FILE with --ssh: ssh's config file to use (ssh -F), instead of ~/.ssh/config
+  --ssh-config FILE for --ssh and an sftp:// --dest: ssh's config file (ssh -F), instead
+                    of ~/.ssh/config
   --force           back up even when the content equals the newest backup
   --allow-changing  keep the last read of a file that never stops changing
   --allow-empty     accept empty content from --stdin or --command, or from a
@@ -65,6 +66,9 @@ Scheduling options (jobs run with at(1); see 'tinybackup doctor'):
   The source, --name, --keep and --compress are kept in the job; --stdin
   cannot be scheduled (schedule the command instead, with --command).
 
+DIR is a local folder, or sftp://[USER@]HOST[:PORT]/PATH (PATH absolute; /~/PATH in the
+login's home) for a folder on another host, reached through the system ssh.
+
 Prints the new backup's path on stdout. Exit codes: 0 success (also when the
 content was unchanged), 1 the run failed, 2 bad usage or bad input.
 `;
@@ -73,28 +77,34 @@ const TEXTS: Record<CommandName, string> = {
   backup: MAIN,
   list: `Usage: tinybackup list --dest DIR [--file PATH | --name NAME] [--json]
 
-Lists the backups in DIR, newest first: time, original size, compression, path.
+Lists the backups in DIR (a folder, or an sftp:// URL), newest first: time,
+original size, compression, path.
   --file PATH   only the backups of this file (or SQLite database)
   --name NAME   only the series NAME
+  --ssh-config FILE   ssh's config file for an sftp:// DIR (ssh -F)
   --json        a JSON array with path, name, generation, time, size, storedSize, sha256,
                 compression, source, sourceKind (file, folder, sqlite, postgres, mysql,
-                command or stdin), command (for a command), host (for a folder or
-                command on another host) and changedWhileRead for each backup
+                command or stdin), command (for a command), host (for a source on
+                another host) and changedWhileRead for each backup
 `,
   restore: `Usage: tinybackup restore BACKUP [--to PATH | --to -] [--force]
 
 Decompresses BACKUP, checks it against its sha256, and writes it to PATH (a
 file, or a folder to put it in under its series name; default: the current
-folder). Nothing is left at PATH if the check fails.
+folder). Nothing is left at PATH if the check fails. BACKUP is a path, or the
+sftp:// URL list prints for it.
   --to -    write the content to stdout
   --force   replace PATH if it exists
+  --ssh-config FILE   ssh's config file for an sftp:// BACKUP (ssh -F)
 `,
   verify: `Usage: tinybackup verify --dest DIR [--file PATH | --name NAME] [--json]
 
 Decompresses and hashes every backup in DIR and compares it with its metadata.
 Prints "ok" or "bad" and the path for each; exits 1 if any is bad. Files that
-look like backups but have no valid metadata count as bad.
+look like backups but have no valid metadata count as bad. DIR is a folder,
+or an sftp:// URL.
   --json   a JSON array: each backup with ok (true or false) and problem
+  --ssh-config FILE   ssh's config file for an sftp:// DIR (ssh -F)
 `,
   jobs: `Usage: tinybackup jobs [--json]
 
@@ -139,6 +149,7 @@ series (0 keeps all), removes the rest, and prints the path of each removed
 backup.
   --dry-run   print what would be removed; remove nothing
   --json      a JSON array of the removed backups
+  --ssh-config FILE   ssh's config file for an sftp:// DIR (ssh -F)
 `,
 };
 

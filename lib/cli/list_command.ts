@@ -9,7 +9,7 @@ import { Messages, printHelp, printJson, printResult } from "./output.ts";
 export async function listCommand(argv: string[]): Promise<void> {
   const args = parseListArgs(argv);
   if (args.help) return printHelp(helpFor("list"));
-  const store = await openDestination(args.dest, true);
+  const store = await openDestination(args.dest, true, args.sshConfig);
   const catalog = await readCatalog(store);
   const backups = await selectBackups(catalog.backups, args);
   if (args.json) {

@@ -10,7 +10,7 @@ import { Messages, printHelp, printJson, printResult } from "./output.ts";
 export async function pruneCommand(argv: string[]): Promise<void> {
   const args = parsePruneArgs(argv);
   if (args.help) return printHelp(helpFor("prune"));
-  const store = await openDestination(args.dest, true);
+  const store = await openDestination(args.dest, true, args.sshConfig);
   const selected = await selectBackups((await readCatalog(store)).backups, args);
   // With --file alone, each series made from that file keeps its own N.
   const names = [...new Set(selected.map((b) => b.metadata.name))];

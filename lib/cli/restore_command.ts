@@ -5,28 +5,17 @@ import { UsageError } from "../errors.ts";
 import { kernelPath } from "../io/kernel_path.ts";
 import { parseRestoreArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
+import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { helpFor } from "./help.ts";
 import { printHelp, printPath } from "./output.ts";
 
 export async function restoreCommand(argv: string[]): Promise<void> {
   const args = parseRestoreArgs(argv);
   if (args.help) return printHelp(helpFor("restore"));
-  const path = await kernelPath(args.backup);
-  // A backup this user cannot read is neither missing nor damaged: say which it is.
-  const unreadable = (error: unknown) => {
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`cannot read backup: ${args.backup}: permission denied`);
-    }
-  };
-  const info = await Deno.stat(path).catch(unreadable);
-  if (!info) throw new UsageError(`backup not found: ${args.backup}`);
-  if (!info.isFile) throw new UsageError(`not a tinybackup backup: ${args.backup}`);
-  (await Deno.open(path, { read: true }).catch((error) => {
-    unreadable(error);
-    throw error;
-  })).close();
-  const store = await openDestination(dirname(path), true);
-  const backup = await findBackup(store, basename(path));
+  const { store, file } = isSftpUrl(args.backup)
+    ? await remoteBackup(args.backup, args.sshConfig)
+    : await localBackup(args.backup);
+  const backup = await findBackup(store, file);
   if (args.to === "-") {
     if (Deno.stdout.isTerminal()) {
       throw new UsageError(
@@ -38,4 +27,33 @@ export async function restoreCommand(argv: string[]): Promise<void> {
   }
   const target = await kernelPath(args.to ?? ".");
   printPath(await restoreToFile(store, backup, target, args.force));
+}
+
+/** A backup given by its sftp:// URL: its destination and its name there. */
+async function remoteBackup(url: string, sshConfig: string | undefined) {
+  const cut = url.replace(/\/+$/, "").lastIndexOf("/");
+  const file = decodeURIComponent(url.slice(cut + 1));
+  if (cut < "sftp://".length || file === "") {
+    throw new UsageError(`not a backup's URL: ${url}`, "give the URL that list prints for it");
+  }
+  return { store: await openDestination(url.slice(0, cut), true, sshConfig), file };
+}
+
+/** A backup given by its path here, checked to be a file this user can read. */
+async function localBackup(given: string) {
+  const path = await kernelPath(given);
+  // A backup this user cannot read is neither missing nor damaged: say which it is.
+  const unreadable = (error: unknown) => {
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`cannot read backup: ${given}: permission denied`);
+    }
+  };
+  const info = await Deno.stat(path).catch(unreadable);
+  if (!info) throw new UsageError(`backup not found: ${given}`);
+  if (!info.isFile) throw new UsageError(`not a tinybackup backup: ${given}`);
+  (await Deno.open(path, { read: true }).catch((error) => {
+    unreadable(error);
+    throw error;
+  })).close();
+  return { store: await openDestination(dirname(path), true), file: basename(path) };
 }

@@ -56,7 +56,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
 
   let failure: RunError | undefined;
   try {
-    const store = await openDestination(job.dest, false);
+    const store = await openDestination(job.dest, false, job.destSshConfig);
     const { parts } = await openSource(job.source, job.name, () => store.scratchFile());
     const outcomes = await backUpParts(parts, {
       store,

@@ -16,8 +16,10 @@ export interface ScheduleRequest {
   name: string;
   /** What the job backs up, paths absolute. */
   source: SourceSpec;
-  /** Absolute path of the destination. */
+  /** Absolute path of the destination, or its sftp:// URL. */
   dest: string;
+  /** For an sftp:// destination: the ssh config file (ssh -F), absolute. */
+  destSshConfig?: string;
   keep: number;
   compression: Compression;
   schedule: ScheduleArgs;

@@ -19,7 +19,7 @@ interface Verdict {
 export async function verifyCommand(argv: string[]): Promise<void> {
   const args = parseVerifyArgs(argv);
   if (args.help) return printHelp(helpFor("verify"));
-  const store = await openDestination(args.dest, true);
+  const store = await openDestination(args.dest, true, args.sshConfig);
   const catalog = await readCatalog(store);
   const verdicts: Verdict[] = [];
   for (const backup of await selectBackups(catalog.backups, args)) {

@@ -10,6 +10,7 @@ import { anchorFor, nextRunAfter, parseTimeOfDay } from "./next_run.ts";
 import { escapeForTerminal } from "../terminal_text.ts";
 import { quoteForSh } from "./quote.ts";
 import { isSourceSpec, sameSpec, type SourceSpec } from "../sources/source_spec.ts";
+import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 
 export type JobSchedule =
   | {
@@ -35,8 +36,10 @@ export interface Job {
   name: string;
   /** What to back up, paths absolute. */
   source: SourceSpec;
-  /** Absolute path of the destination. */
+  /** Absolute path of the destination, or its sftp:// URL. */
   dest: string;
+  /** For an sftp:// destination: the ssh config file to use (ssh -F), absolute. */
+  destSshConfig?: string;
   keep: number;
   compression: Compression;
   schedule: JobSchedule;
@@ -62,6 +65,7 @@ export interface JobSettings {
   name: string;
   source: SourceSpec;
   dest: string;
+  destSshConfig?: string;
   keep: number;
   compression: Compression;
   every?: { text: string; minutes: number };
@@ -88,6 +92,7 @@ export function newJob(settings: JobSettings, now: Date, id = newJobId()): Job {
     name: settings.name,
     source: settings.source,
     dest: settings.dest,
+    ...(settings.destSshConfig === undefined ? {} : { destSshConfig: settings.destSshConfig }),
     keep: settings.keep,
     compression: settings.compression,
     schedule,
@@ -165,7 +170,9 @@ export function parseJob(text: string): Job {
     typeof job.id === "string" && /^[0-9a-f]{8}$/.test(job.id) &&
     typeof job.name === "string" && !seriesNameProblem(job.name) &&
     isSourceSpec(job.source) &&
-    typeof job.dest === "string" && job.dest.startsWith("/") &&
+    typeof job.dest === "string" && (job.dest.startsWith("/") || isSftpUrl(job.dest)) &&
+    (job.destSshConfig === undefined ||
+      (typeof job.destSshConfig === "string" && job.destSshConfig.startsWith("/"))) &&
     Number.isSafeInteger(job.keep) && job.keep >= 0 &&
     COMPRESSIONS.includes(job.compression) &&
     (job.runsLeft === null || (Number.isSafeInteger(job.runsLeft) && job.runsLeft >= 1)) &&
@@ -209,7 +216,8 @@ export function commandFiles(job: Job): string[] {
 
 /** Whether two jobs back up the same source to the same place on the same schedule. */
 export function sameJob(a: Job, b: Job): boolean {
-  return sameSpec(a.source, b.source) && a.dest === b.dest && a.name === b.name &&
+  return sameSpec(a.source, b.source) && a.dest === b.dest &&
+    a.destSshConfig === b.destSshConfig && a.name === b.name &&
     scheduleKey(a.schedule) === scheduleKey(b.schedule);
 }
 

@@ -1,7 +1,7 @@
 /** What stands in a queued job's way: a missing program or source. */
 import { leadingProgram } from "../sources/command_source.ts";
 import { shellFinds } from "../sources/program_host.ts";
-import { describeHost } from "../sources/remote/ssh_host.ts";
+import { describeHost } from "../ssh/ssh_host.ts";
 import { programsNeeded, sourceHost, sourcePath } from "../sources/source_spec.ts";
 import { UsageError } from "../errors.ts";
 import { commandFiles, type Job } from "./job.ts";

@@ -13,14 +13,8 @@ import { RunError, UsageError } from "../errors.ts";
 import { readStreamChunks } from "../io/chunks.ts";
 import { onInterrupt } from "../io/interrupt.ts";
 import { LineSplitter, OutputTail } from "./output_tail.ts";
-import { launchArgv, onHost, shellFinds } from "./program_host.ts";
-import {
-  describeHost,
-  SSH_FAILED,
-  sshHint,
-  type SshHost,
-  sshProblemOf,
-} from "./remote/ssh_host.ts";
+import { launchArgv, onHost, runProgram, shellFinds } from "./program_host.ts";
+import { describeHost, SSH_FAILED, sshHint, type SshHost, sshProblemOf } from "../ssh/ssh_host.ts";
 import type { Source } from "./source.ts";
 
 /** How long a stopped command has to end after SIGTERM before it gets SIGKILL. */
@@ -73,6 +67,8 @@ export class CommandSource implements Source {
   #identity: string | undefined;
   /** The command of the read under way. */
   #running: Deno.ChildProcess | undefined;
+  /** How the last read's command ended. */
+  #exitCode: number | undefined;
 
   constructor(private readonly settings: ProcessSettings) {}
 
@@ -86,14 +82,10 @@ export class CommandSource implements Source {
     okExit: readonly number[],
     host?: SshHost,
   ): Promise<CommandSource> {
-    const syntax = await new Deno.Command("/bin/sh", {
-      args: ["-n", "-c", command],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!syntax.success) {
-      const said = new TextDecoder().decode(syntax.stderr).trim().split("\n").at(-1);
+    // Parsed by the shell that will run it: on the host, that host's sh.
+    const syntax = await runProgram(host, ["/bin/sh", "-n", "-c", command]);
+    if (syntax.code !== 0) {
+      const said = syntax.stderr.split("\n").at(-1);
       throw new UsageError(
         `the shell cannot parse the command '${command}'${said ? `: ${said}` : ""}`,
         "quote the command as one argument, e.g. --command 'pg_dump -Fc app'",
@@ -200,6 +192,7 @@ export class CommandSource implements Source {
         "send background processes' output elsewhere (e.g. '>/dev/null'), or wait for them in the command",
       );
     }
+    this.#exitCode = status.code;
     if (host !== undefined && status.code === SSH_FAILED) {
       const said = this.#stderr.join("; ");
       throw new RunError(
@@ -222,6 +215,11 @@ export class CommandSource implements Source {
 
   abort(): void {
     if (this.#running) stop(this.#running).catch(() => {});
+  }
+
+  /** The exit code of the last read's command, once it ended. */
+  exitCode(): number | undefined {
+    return this.#exitCode;
   }
 
   identity(): string | undefined {

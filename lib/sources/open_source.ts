@@ -38,7 +38,11 @@ export async function openSource(
       return { parts: one(source), spec: { kind: "file", path: source.path } };
     }
     case "sqlite": {
-      if (spec.ssh) return { parts: one(await openRemoteSqlite(spec.ssh, spec.path)), spec };
+      if (spec.ssh) {
+        const source = await openRemoteSqlite(spec.ssh, spec.path);
+        const { path } = source.info() as { path: string };
+        return { parts: one(source), spec: { ...spec, path } };
+      }
       const source = await SqliteSource.open(spec.path, scratch);
       return { parts: one(source), spec: { kind: "sqlite", path: source.path } };
     }

@@ -43,10 +43,13 @@ export function lastLines(text: string, cut: boolean): string[] {
   return lines.map((line) => line.trim()).filter((line) => line !== "").slice(-QUOTED_LINES);
 }
 
+/** The longest line a LineSplitter hands on whole: a message naming the longest path. */
+const LONGEST_LINE = 64 * 1024;
+
 /**
  * Splits a stream of bytes into lines as they arrive, for output a caller
- * reads line by line (tar's messages). A line longer than KEPT_BYTES is cut
- * there, so memory stays bounded whatever a program prints.
+ * reads line by line (tar's messages). A longer line than LONGEST_LINE is
+ * cut there, so memory stays bounded whatever a program prints.
  */
 export class LineSplitter {
   readonly #decoder = new TextDecoder();
@@ -56,7 +59,7 @@ export class LineSplitter {
 
   add(chunk: Uint8Array): void {
     const lines = (this.#partial + this.#decoder.decode(chunk, { stream: true })).split("\n");
-    this.#partial = lines.pop()!.slice(-KEPT_BYTES);
+    this.#partial = lines.pop()!.slice(-LONGEST_LINE);
     for (const line of lines) this.onLine(line.replace(/\r$/, ""));
   }
 

@@ -3,15 +3,14 @@
  * (--ssh). Sources say what to run; this says how to start it, so that a
  * dump, a query and a "is it installed?" check run in the same place.
  */
-import { UsageError } from "../errors.ts";
 import {
   describeHost,
+  SSH_ENVIRONMENT,
   SSH_FAILED,
   sshArgv,
-  sshHint,
+  sshError,
   type SshHost,
-  sshProblemOf,
-} from "./remote/ssh_host.ts";
+} from "../ssh/ssh_host.ts";
 
 /** The local command line that runs `argv` with `env` set, where the host says. */
 export function launchArgv(
@@ -21,7 +20,7 @@ export function launchArgv(
 ): { argv: string[]; env?: Record<string, string> } {
   if (host === undefined) return { argv: [...argv], env };
   // The variables are set on the host, in the remote command line; ssh's own environment is ours.
-  return { argv: sshArgv(host, argv, env) };
+  return { argv: sshArgv(host, argv, env), env: SSH_ENVIRONMENT };
 }
 
 export interface ProgramOutput {
@@ -47,30 +46,12 @@ export async function runProgram(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    // No terminal: not even an ssh started for a jump host can stop to ask for anything.
+    detached: true,
   }).output();
   const said = new TextDecoder().decode(stderr).trim();
   if (host !== undefined && code === SSH_FAILED) throw sshError(host, said);
   return { code, stdout, stderr: said };
-}
-
-/** ssh's failure as a UsageError that says what went wrong and what to do. */
-export function sshError(host: SshHost, said: string): UsageError {
-  const first = said.split("\n").map((line) => line.trim()).filter((line) => line !== "")
-    .join("; ");
-  const problem = sshProblemOf(said);
-  const what = problem === "host key"
-    ? "its host key is unknown or has changed"
-    : problem === "login refused"
-    ? "it refused the login"
-    : problem === "unreachable"
-    ? "it cannot be reached"
-    : problem === "lost"
-    ? "the connection was lost"
-    : "ssh failed";
-  return new UsageError(
-    `cannot use ${describeHost(host)} over ssh: ${what}${first ? ` (ssh said: ${first})` : ""}`,
-    sshHint(problem, host),
-  );
 }
 
 /** Whether `sh` finds `program` where the host says (on PATH, or at the path given). */

@@ -6,7 +6,7 @@
 
 import type { MysqlSpec } from "./mysql/mysql_source.ts";
 import type { PostgresSpec } from "./postgres/postgres_source.ts";
-import { describeHost, parseSshDestination, sameHost, type SshHost } from "./remote/ssh_host.ts";
+import { describeHost, parseSshDestination, sameHost, type SshHost } from "../ssh/ssh_host.ts";
 
 export type SourceSpec =
   | PostgresSpec
@@ -79,7 +79,9 @@ export function isSourceSpec(value: unknown): value is SourceSpec {
 function isSshHost(value: unknown): boolean {
   const h = value as Record<string, unknown>;
   if (typeof h !== "object" || h === null || typeof h.destination !== "string") return false;
-  const parsed = parseSshDestination(h.destination);
+  // An IPv6 address is kept without the brackets it was given in.
+  const parsed = parseSshDestination(h.destination) ??
+    parseSshDestination(h.destination.replace(/^((?:[^@]+@)?)(.*:.*)$/, "$1[$2]"));
   const port = h.port as number | undefined;
   return parsed !== undefined && parsed.port === undefined &&
     (port === undefined || (Number.isSafeInteger(port) && port >= 1 && port <= 65535)) &&
@@ -153,7 +155,7 @@ export function sameSpec(a: SourceSpec, b: SourceSpec): boolean {
       [...a.exclude].sort().join("\0") === [...b.exclude].sort().join("\0") &&
       JSON.stringify(Object.entries(a.env).sort()) === JSON.stringify(Object.entries(b.env).sort());
   }
-  return a.kind === b.kind && sourcePath(a) === sourcePath(b);
+  return a.kind === b.kind && "path" in a && "path" in b && a.path === b.path;
 }
 
 /** Programs a source runs, any one of `anyOf` will do, and the Debian package that has them. */

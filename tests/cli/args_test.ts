@@ -673,7 +673,23 @@ Deno.test("--ssh: a host as ssh takes it, with the sources that can run there", 
   }
   assertUsageError(
     () => parseBackupArgs(["--ssh-config", "c", "--folder", "/a", "--dest", "/b"]),
-    /--ssh-config goes with --ssh/,
+    /--ssh-config goes with --ssh or an sftp:\/\/ destination/,
+  );
+  assertUsageError(
+    () =>
+      parseBackupArgs([
+        "--ssh",
+        "h",
+        "--command",
+        "x",
+        "--ok-exit",
+        "1,255",
+        "--name",
+        "x",
+        "--dest",
+        "/b",
+      ]),
+    /--ok-exit 255 does not go with --ssh/,
   );
   for (const bad of ["-oProxyCommand=x", "a b", "host:99999"]) {
     assertUsageError(

@@ -9,7 +9,8 @@
  * the reason, except in CI, where they must run.
  */
 import assert from "node:assert/strict";
-import { needs, programs, requirement, ROOT } from "../_requires.ts";
+import { needs, programs } from "../_requires.ts";
+import { SMALL_DISK, smallDisk } from "../_small_disk.ts";
 import { run, tempDir, textBytes, tinybackup, visibleFiles } from "../cli/_cli.ts";
 import {
   assertNoLeftovers,
@@ -24,54 +25,12 @@ const MiB = 1024 * 1024;
 const PAGE = 4096;
 const TMPFS_SIZE = 8 * MiB;
 
-/** Why a tmpfs cannot be mounted here (root, but in a container), or undefined when it can. */
-async function tmpfsProblem(): Promise<string | undefined> {
-  await using dir = await tempDir();
-  const mount = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir.path],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(mount.stderr).trim();
-  if (mount.code !== 0) {
-    // Root without the right to mount (a container): not permitted, so skipped.
-    if (/permission denied|not permitted|only root|must be superuser/i.test(stderr)) {
-      return `mount refused: ${stderr}`;
-    }
-    throw new Error(`mount -t tmpfs failed: ${stderr}`);
-  }
-  await run("umount", [dir.path]);
-  return undefined;
-}
-
-const SMALL_DISK = [ROOT, programs("mount", "umount"), requirement(tmpfsProblem)];
 const withSmallDisk = await needs("faults/disk_full_test.ts", ...SMALL_DISK, programs("gunzip"));
 const withSmallDiskAndZstd = await needs(
   "faults/disk_full_test.ts: the zstd case",
   ...SMALL_DISK,
   programs("zstd"),
 );
-
-/** A tmpfs of `bytes` mounted on a fresh folder, unmounted and removed when disposed. */
-async function smallDisk(bytes: number): Promise<{ path: string } & AsyncDisposable> {
-  const dir = await tempDir();
-  try {
-    await run("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir.path]);
-  } catch (error) {
-    await dir[Symbol.asyncDispose]();
-    throw error;
-  }
-  return {
-    path: dir.path,
-    async [Symbol.asyncDispose]() {
-      try {
-        await run("umount", [dir.path]);
-      } finally {
-        await dir[Symbol.asyncDispose]();
-      }
-    },
-  };
-}
 
 /** Bytes free on the file system that holds `path`. */
 async function freeBytes(path: string): Promise<number> {

@@ -15,7 +15,7 @@ import {
   sshArgv,
   sshCommandText,
   sshProblemOf,
-} from "../../lib/sources/remote/ssh_host.ts";
+} from "../../lib/ssh/ssh_host.ts";
 import { tarNote } from "../../lib/sources/remote/tar_messages.ts";
 import { isSourceSpec, sameSpec, type SourceSpec } from "../../lib/sources/source_spec.ts";
 
@@ -136,6 +136,11 @@ Deno.test("sameHost, isSourceSpec, sameSpec: the host is part of what a job back
   assert.ok(!isSourceSpec({ kind: "file", path: "/a", ssh: { destination: "web1" } }));
   assert.ok(!sameSpec(folder, remote));
   assert.ok(sameSpec(remote, structuredClone(remote)));
+  assert.ok(isSourceSpec({ ...folder, ssh: { destination: "::1", port: 2222 } }), "IPv6, as kept");
+  assert.ok(isSourceSpec({ ...folder, ssh: { destination: "me@fe80::1" } }));
+  const db = (path: string): SourceSpec => ({ kind: "sqlite", path, ssh: { destination: "db1" } });
+  assert.ok(!sameSpec(db("/srv/a.db"), db("/srv/b.db")), "two databases on one host differ");
+  assert.ok(sameSpec(db("/srv/a.db"), db("/srv/a.db")));
 });
 
 const entries = (...lines: string[]): Listed[] => lines.map((line) => parseRecord(line)!);

@@ -11,7 +11,7 @@
 import { UsageError } from "../../errors.ts";
 import { CommandSource } from "../command_source.ts";
 import { onHost, runProgram, shellFinds } from "../program_host.ts";
-import type { SshHost } from "../remote/ssh_host.ts";
+import type { SshHost } from "../../ssh/ssh_host.ts";
 import type { Part } from "../part.ts";
 import { setVariables } from "../../io/set_variables.ts";
 

@@ -22,7 +22,7 @@ import type { Part } from "../part.ts";
 import { runProgram } from "../program_host.ts";
 import type { Source } from "../source.ts";
 import { findMessage, ListingFilter, parseRecord, RECORD_FORMAT } from "./folder_listing.ts";
-import { describeHost, type SshHost } from "./ssh_host.ts";
+import { describeHost, type SshHost } from "../../ssh/ssh_host.ts";
 import { tarNote } from "./tar_messages.ts";
 
 /**
@@ -71,6 +71,8 @@ const TAR_OPTIONS = [
   "--numeric-owner",
   "--hard-dereference",
   "--ignore-failed-read",
+  // Names in its messages as they are, so that they are recognised (see tar_messages.ts).
+  "--quoting-style=literal",
   "--no-recursion",
   "--null",
   "--verbatim-files-from",
@@ -98,8 +100,9 @@ export class RemoteFolderSource implements Source {
   #changed: string[] = [];
   #leftOut: string[] = [];
   #toolWarnings: string[] = [];
-  /** tar, while a read is under way. */
+  /** tar and the find that lists for it, while a read is under way. */
   #tar: CommandSource | undefined;
+  #find: CommandSource | undefined;
 
   private constructor(
     private readonly host: SshHost,
@@ -208,12 +211,18 @@ export class RemoteFolderSource implements Source {
       yield* tar.read();
     } finally {
       this.#tar = undefined;
+      this.#find = undefined;
     }
     this.#toolWarnings.push(...tar.warnings());
+    if (tar.exitCode() === TAR_SOME_FILES_DIFFER && this.#changed.length === 0) {
+      // tar says some file differs, in a message not understood: the read counts as changed.
+      this.#changed.push("(a file tar's messages name in a way not understood)");
+    }
   }
 
   abort(): void {
-    this.#tar?.abort(); // its input, the listing, ends with it
+    this.#tar?.abort();
+    this.#find?.abort();
   }
 
   /** The names tar archives, NUL-terminated: the folder itself, then what the scope holds. */
@@ -222,6 +231,7 @@ export class RemoteFolderSource implements Source {
     yield encoder.encode(`${root}\0`);
     const filter = new ListingFilter(this.exclude);
     const listing = listingOf(this.host, this.path, this.tools, this.scope, {
+      started: (find) => this.#find = find,
       leftOut: (message) => this.#leftOut.push(message),
       warnings: (lines) => this.#toolWarnings.push(...lines),
     });
@@ -278,6 +288,7 @@ async function listTop(host: SshHost, path: string, tools: Tools) {
 
 /** Where the listing's reports go: entries find could not list, and what else it said. */
 interface ListingNotes {
+  started?(find: CommandSource): void;
   leftOut(message: string): void;
   warnings(lines: string[]): void;
 }
@@ -317,6 +328,7 @@ async function* listingOf(
       return message !== undefined;
     },
   });
+  notes.started?.(find);
   const decoder = new TextDecoder();
   let partial = new Uint8Array(0);
   for await (const chunk of find.read()) {

@@ -9,7 +9,7 @@
 import { UsageError } from "../../errors.ts";
 import { CommandSource } from "../command_source.ts";
 import { runProgram } from "../program_host.ts";
-import { describeHost, type SshHost } from "./ssh_host.ts";
+import { describeHost, type SshHost } from "../../ssh/ssh_host.ts";
 
 /**
  * Checks the database ($1) and sqlite3: prints the database's path with
@@ -29,13 +29,15 @@ stat -L -c '%a %Y' -- "$1" 2>/dev/null || stat -L -f '%Lp %m' -- "$1"`;
 
 /**
  * Snapshots the database ($1) into a private folder and prints the
- * snapshot. A writer holding it locked is waited for up to 30 s.
+ * snapshot. A writer holding it locked is waited for up to 30 s. The
+ * host's ~/.sqliterc is not read, and nothing sqlite3 prints can mix with
+ * the snapshot's bytes.
  */
 const SNAPSHOT_SCRIPT = `umask 077
 folder=$(mktemp -d) || exit 2
 trap 'rm -rf -- "$folder"' EXIT
 trap 'exit 1' HUP INT TERM
-sqlite3 -bail -readonly -cmd '.timeout 30000' "$1" "VACUUM INTO '$folder/snapshot.db'" || exit 1
+sqlite3 -init /dev/null -bail -readonly -cmd '.timeout 30000' "$1" "VACUUM INTO '$folder/snapshot.db'" >/dev/null || exit 1
 cat -- "$folder/snapshot.db"`;
 
 /**

@@ -6,7 +6,8 @@
  * instead of hanging it. Pure: the command lines and what ssh's messages
  * mean; running them is program_host.ts.
  */
-import { quoteForSh } from "../../schedule/quote.ts";
+import { UsageError } from "../errors.ts";
+import { quoteForSh } from "../schedule/quote.ts";
 
 /** What --ssh (and --ssh-config) name, as a job keeps it. */
 export interface SshHost {
@@ -84,12 +85,32 @@ export function sshArgv(
   ];
 }
 
+/** The local command line that starts the host's `subsystem` (sftp), as `sftp` and restic do. */
+export function sshSubsystemArgv(host: SshHost, subsystem: string): string[] {
+  return [
+    "ssh",
+    ...SSH_OPTIONS,
+    ...(host.config === undefined ? [] : ["-F", host.config]),
+    ...(host.port === undefined ? [] : ["-p", String(host.port)]),
+    "-s",
+    "--",
+    host.destination,
+    subsystem,
+  ];
+}
+
 /** `env 'K=V' 'prog' 'arg'...`, or the words alone when there is nothing to set. */
 export function remoteCommandLine(argv: readonly string[], env: Record<string, string>): string {
   const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   const words = assignments.length === 0 ? argv : ["env", ...assignments, ...argv];
   return words.map(quoteForSh).join(" ");
 }
+
+/**
+ * Set for every ssh, which runs without a terminal (detached): it may not
+ * turn to a graphical askpass program either, even for a jump host's login.
+ */
+export const SSH_ENVIRONMENT = { SSH_ASKPASS_REQUIRE: "never" };
 
 /** ssh exits with 255 when it, not the remote command, failed. */
 export const SSH_FAILED = 255;
@@ -145,4 +166,24 @@ export function sshCommandText(host: SshHost, batch = false): string {
     ...(host.port === undefined ? [] : ["-p", String(host.port)]),
     host.destination,
   ].join(" ");
+}
+
+/** ssh's failure as a UsageError that says what went wrong and what to do. */
+export function sshError(host: SshHost, said: string): UsageError {
+  const first = said.split("\n").map((line) => line.trim()).filter((line) => line !== "")
+    .join("; ");
+  const problem = sshProblemOf(said);
+  const what = problem === "host key"
+    ? "its host key is unknown or has changed"
+    : problem === "login refused"
+    ? "it refused the login"
+    : problem === "unreachable"
+    ? "it cannot be reached"
+    : problem === "lost"
+    ? "the connection was lost"
+    : "ssh failed";
+  return new UsageError(
+    `cannot use ${describeHost(host)} over ssh: ${what}${first ? ` (ssh said: ${first})` : ""}`,
+    sshHint(problem, host),
+  );
 }
