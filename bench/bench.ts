@@ -36,6 +36,8 @@ import {
   type Results,
   type Table,
 } from "./results.ts";
+import { SFTP_LABELS, sftpContenders, sftpMissing, sftpUrl, startBenchSshd } from "./sftp.ts";
+import type { SshServer } from "../tests/_sshd.ts";
 import {
   BENCH_DATABASE,
   fillDatabase,
@@ -192,7 +194,11 @@ async function folderTables(options: Options, work: string): Promise<Table[]> {
  * compression, and with gzip of the same text as a command's output, in a
  * folder, and of a SQLite database of that size.
  */
-async function peakMemory(options: Options, work: string): Promise<MemoryResult[]> {
+async function peakMemory(
+  options: Options,
+  work: string,
+  sftp: SshServer | undefined,
+): Promise<MemoryResult[]> {
   const results: MemoryResult[] = [];
   const source = join(work, "memory.txt");
   const folder = join(work, "memory-folder");
@@ -203,10 +209,11 @@ async function peakMemory(options: Options, work: string): Promise<MemoryResult[
     bytes: number,
     args: string[],
     compression: Compression = "gzip",
+    dest = out,
   ) => {
     await Deno.mkdir(out, { recursive: true });
     const peakKiB = await peakMemoryKiB(
-      tinybackupCommand([...args, "--compress", compression, ...BENCH_BACKUP_OPTIONS, out]),
+      tinybackupCommand([...args, "--compress", compression, ...BENCH_BACKUP_OPTIONS, dest]),
       join(work, "time.txt"),
     );
     await Deno.remove(out, { recursive: true });
@@ -219,6 +226,15 @@ async function peakMemory(options: Options, work: string): Promise<MemoryResult[
       await measure("file", bytes, ["--file", source], compression);
     }
     await measure("command", bytes, ["--command", `cat '${source}'`, "--name", "memory.txt"]);
+    if (sftp) {
+      await measure(
+        "sftp",
+        bytes,
+        ["--file", source, "--ssh-config", sftp.config],
+        "gzip",
+        sftpUrl(out),
+      );
+    }
     await Deno.mkdir(folder);
     await Deno.link(source, join(folder, "memory.txt"));
     await measure("folder", bytes, ["--folder", folder]);
@@ -232,6 +248,36 @@ async function peakMemory(options: Options, work: string): Promise<MemoryResult[
   }
   await Deno.remove(source);
   return results;
+}
+
+/** The text file backed up to an SFTP destination, against scp of it gzip'd. */
+async function sftpTable(
+  options: Options,
+  text: string,
+  work: string,
+  sshd: SshServer | undefined,
+  missing: string | undefined,
+): Promise<Table> {
+  const compressed = join(work, "text.txt.gz");
+  progress(`SFTP, ${options.repeat} round(s)`);
+  let timings;
+  if (sshd) {
+    // The reference file: the same text, compressed as tinybackup compresses it.
+    await timeOnce(["sh", "-c", 'gzip -6 -c "$1" > "$2"', "sh", text, compressed]);
+    timings = await roundRobin(sftpContenders(sshd.config, text, compressed, work), options.repeat);
+    await Deno.remove(compressed);
+  } else {
+    const contenders = sftpContenders("", text, compressed, work);
+    timings = await roundRobin(contenders.map((c) => ({ ...c, missing })), 1);
+  }
+  return {
+    id: "sftp",
+    group: "SFTP",
+    title: `text file, ${humanBytes(options.dataBytes)}, to sshd on 127.0.0.1`,
+    reference: SFTP_LABELS.scp,
+    inputBytes: options.dataBytes,
+    timings,
+  };
 }
 
 /**
@@ -363,7 +409,10 @@ async function main(): Promise<number> {
     const timeMissing = (await hasProgram("/usr/bin/time"))
       ? undefined
       : "/usr/bin/time is not installed";
-    const memory = timeMissing ? [] : await peakMemory(options, work);
+    const sftpProblem = await sftpMissing();
+    await using sshd = sftpProblem ? undefined : await startBenchSshd();
+    tables.push(await sftpTable(options, sources.text, work, sshd, sftpProblem));
+    const memory = timeMissing ? [] : await peakMemory(options, work, sshd);
     const postgres = await postgresRows(options, work, !timeMissing);
     tables.push(postgres.table);
     memory.push(...postgres.memory);

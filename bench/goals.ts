@@ -2,6 +2,7 @@
 import type { Compression } from "../lib/backup/naming.ts";
 import { LABELS } from "./contenders.ts";
 import { FOLDER_KINDS, FOLDER_LABELS } from "./folders.ts";
+import { SFTP_LABELS } from "./sftp.ts";
 import { POSTGRES_LABELS } from "./sources.ts";
 import {
   humanBytes,
@@ -116,6 +117,15 @@ export function evaluateGoals(r: Results): Goal[] {
       "≤ 1.1 × `pg_dump -Fc` + `sync`",
       medianOf(r, "postgres", POSTGRES_LABELS.backup) /
         medianOf(r, "postgres", POSTGRES_LABELS.pgDump),
+      1.1,
+    ),
+  );
+  goals.push(
+    ratioGoal(
+      "SFTP time, text",
+      "≤ 1.1 × (`scp` of the gzip'd file + tinybackup's local gzip)",
+      medianOf(r, "sftp", SFTP_LABELS.backup) /
+        (medianOf(r, "sftp", SFTP_LABELS.scp) + medianOf(r, "gzip-text", LABELS.backup("gzip"))),
       1.1,
     ),
   );

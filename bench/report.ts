@@ -54,6 +54,7 @@ const MEMORY_SOURCE_NAMES: Record<MemorySource, string> = {
   folder: "folder (the text as one file)",
   sqlite: "SQLite database",
   postgres: "PostgreSQL database",
+  sftp: "text file to an sftp:// destination",
 };
 
 function memoryTable(r: Results): string {
@@ -116,6 +117,10 @@ function method(r: Results): string {
     "and in a folder, of a SQLite database of that size (`bench/sources.ts`), and of a small " +
     "and the benched PostgreSQL database (for a command or a database, the largest of " +
     "tinybackup and the dump program it runs).",
+    "- SFTP: an sshd started for the run on 127.0.0.1 (`tests/_sshd.ts`). " +
+    "`tinybackup --file TEXT --dest sftp://... --compress gzip` against `scp` of the same text " +
+    "gzip'd beforehand (`gzip -6`), then `sync`; the goal adds tinybackup's own time for a local " +
+    "gzip backup of the text (the gzip table) to scp's.",
     "- PostgreSQL: a server started for the run (`tests/_postgres.ts`, fsync off), one table " +
     "of orders (numbers, names, hex notes, amounts, times) filled to the size given. " +
     "`tinybackup --postgres bench --compress gzip` against `pg_dump -Fc -d bench -f OUT`, " +

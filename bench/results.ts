@@ -18,8 +18,11 @@ export interface Table {
   timings: Timing[];
 }
 
-/** The sources whose peak memory is measured: a file (with every codec), and the others with gzip. */
-export const MEMORY_SOURCES = ["file", "command", "folder", "sqlite", "postgres"] as const;
+/**
+ * The sources whose peak memory is measured: a file (with every codec), and
+ * the others with gzip; `sftp` is a file backed up to an SFTP destination.
+ */
+export const MEMORY_SOURCES = ["file", "command", "folder", "sqlite", "postgres", "sftp"] as const;
 export type MemorySource = typeof MEMORY_SOURCES[number];
 
 /** Peak resident memory of one backup. */

@@ -44,6 +44,7 @@ Deno.test({
         "none",
         "Peak memory",
         "folder, gzip",
+        "SFTP",
         "PostgreSQL",
         "list and prune",
         "Start-up",

@@ -3,7 +3,8 @@ import { leadingProgram } from "../sources/command_source.ts";
 import { shellFinds } from "../sources/program_host.ts";
 import { describeHost } from "../ssh/ssh_host.ts";
 import { programsNeeded, sourceHost, sourcePath } from "../sources/source_spec.ts";
-import { UsageError } from "../errors.ts";
+import { RunError, UsageError } from "../errors.ts";
+import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { commandFiles, type Job } from "./job.ts";
 
 /** Problems that will make the job's next run fail or stop, in words; empty when none. */
@@ -37,6 +38,7 @@ export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
       problems.push({ problem: error.message, fix: error.hint }); // ssh cannot reach the host
     }
   }
+  if (isSftpUrl(job.dest)) problems.push(...await destinationProblems(job));
   const path = sourcePath(job.source);
   if (path !== undefined && !(await exists(path))) {
     problems.push({
@@ -46,6 +48,23 @@ export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
     });
   }
   return problems;
+}
+
+/**
+ * What keeps the job's remote destination from taking a backup: the host
+ * cannot be reached, refuses the login or its key, or the folder there is
+ * not one. Nothing is written.
+ */
+async function destinationProblems(job: Job): Promise<JobProblem[]> {
+  try {
+    const { openDestination } = await import("../cli/destination.ts");
+    const store = await openDestination(job.dest, false, job.destSshConfig);
+    await store.list("");
+    return [];
+  } catch (error) {
+    if (!(error instanceof UsageError || error instanceof RunError)) throw error;
+    return [{ problem: `its destination: ${error.message}`, fix: error.hint }];
+  }
 }
 
 /**

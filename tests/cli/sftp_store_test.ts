@@ -143,7 +143,7 @@ test("a folder in the login's home (~/), and bad URLs or a missing folder: exit 
   assert.match(noConfig.stderr, /--ssh-config goes with --ssh or an sftp:\/\/ destination/);
 });
 
-test("an unknown host key is refused, and a refused login: exit 2 with a hint, nothing written", async () => {
+test("an unknown host key is refused (exit 2, with a hint); no server is exit 1; nothing written", async () => {
   await using sshd = await startSshd();
   await using dir = await tempDir();
   const source = `${dir.path}/a.txt`;
@@ -160,6 +160,13 @@ test("an unknown host key is refused, and a refused login: exit 2 with a hint, n
   );
   assert.match(r.stderr, /hint: check the host's key/);
   assert.equal(await Deno.stat(`${dir.path}/b`).catch(() => undefined), undefined);
+  // No server: tried again a few times, then a run-time failure (exit 1), not bad input.
+  const down = await tinybackup([
+    ...["--file", source, "--dest", `sftp://127.0.0.1:1${dir.path}/b`, "--ssh-config", sshd.config],
+  ]);
+  assert.equal(down.code, 1, down.stderr);
+  assert.equal(down.stdout, "");
+  assert.match(down.stderr, /error: cannot use 127\.0\.0\.1:1 over ssh: it cannot be reached/);
 });
 
 /** The first process that has `path` open for writing here: the SFTP server writing a staged file. */
@@ -298,6 +305,13 @@ withSftpAndAt.test("sftp: a scheduled job keeps the URL and the ssh config, and 
     assert.equal(log[0].result, "ok", log[0].message);
     assert.ok(log[0].path.startsWith(`${dest}/a.txt.`), log[0].path);
     assert.equal((await visibleFiles(`${dir.path}/b`)).length, 1);
+    // The host's key changes: doctor says the destination will refuse the next run.
+    await Deno.writeTextFile(sshd.knownHosts, "");
+    const doctor = await tinybackup(["doctor"], { env });
+    assert.match(
+      doctor.stdout,
+      /its destination: cannot use tbtest over ssh: its host key is unknown/,
+    );
   } finally {
     await emptyQueue(QUEUE);
   }

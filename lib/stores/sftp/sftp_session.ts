@@ -13,6 +13,7 @@ import {
   SSH_FAILED,
   sshError,
   type SshHost,
+  sshProblemOf,
   sshSubsystemArgv,
 } from "../../ssh/ssh_host.ts";
 import {
@@ -70,11 +71,24 @@ export class SftpSession implements AsyncDisposable {
   }
 
   /**
-   * Connects and agrees on version 3.
-   * @throws {UsageError} when ssh cannot reach or log in to the host, or
-   *   the host has no SFTP server
+   * Connects and agrees on version 3, trying again a few times while the
+   * host cannot be reached.
+   * @throws {UsageError} when ssh refuses the host key or the login, or the
+   *   host has no SFTP server
+   * @throws {RunError} when the host cannot be reached
    */
   static async open(host: SshHost): Promise<SftpSession> {
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await SftpSession.#openOnce(host);
+      } catch (error) {
+        if (!(error instanceof Unreachable) || attempt === CONNECT_RETRY_DELAYS.length) throw error;
+        await new Promise((wake) => setTimeout(wake, CONNECT_RETRY_DELAYS[attempt]));
+      }
+    }
+  }
+
+  static async #openOnce(host: SshHost): Promise<SftpSession> {
     const argv = sshSubsystemArgv(host, "sftp");
     const child = new Deno.Command(argv[0], {
       args: argv.slice(1),
@@ -317,14 +331,29 @@ export class SftpSession implements AsyncDisposable {
   }
 }
 
-/** Why ssh ended before the session began, as a UsageError. */
+/** Waits between tries to connect while the network or the host is down: a few, bounded. */
+const CONNECT_RETRY_DELAYS = [1000, 4000];
+
+/** The host could not be reached, or dropped the connection: worth trying again, else exit 1. */
+class Unreachable extends RunError {}
+
+/**
+ * Why ssh ended before the session began: bad input (exit 2) for a host key
+ * or a login refused, a run-time failure (exit 1) for a network that is down.
+ */
 async function startFailure(
   host: SshHost,
   child: Deno.ChildProcess,
   stderr: string,
-): Promise<UsageError> {
+): Promise<UsageError | RunError> {
   const { code } = await child.status;
-  if (code === SSH_FAILED) return sshError(host, stderr.trim());
+  if (code === SSH_FAILED) {
+    const problem = sshProblemOf(stderr);
+    const refusal = sshError(host, stderr.trim());
+    return problem === "unreachable" || problem === "lost"
+      ? new Unreachable(refusal.message, refusal.hint)
+      : refusal;
+  }
   return new UsageError(
     `cannot start SFTP on ${describeHost(host)}${stderr.trim() ? `: ${stderr.trim()}` : ""}`,
     "check that its sshd has an sftp subsystem",
