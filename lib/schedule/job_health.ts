@@ -32,7 +32,10 @@ export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
     });
   } else {
     try {
-      problems.push(...(await missingPrograms(job)).map((problem) => ({ problem })));
+      const missing = await missingPrograms(job);
+      problems.push(...missing.map((problem) => ({ problem })));
+      // On another host, the checks a run makes before it writes: GNU tar, the folder, the database.
+      if (host && missing.length === 0) await openRemoteSource(job);
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       problems.push({ problem: error.message, fix: error.hint }); // ssh cannot reach the host
@@ -48,6 +51,17 @@ export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
     });
   }
   return problems;
+}
+
+/**
+ * Opens the job's source on its host as a run does, reading nothing of it.
+ * @throws {UsageError} for what would make the run fail before it writes
+ */
+async function openRemoteSource(job: Job): Promise<void> {
+  const { openSource } = await import("../sources/open_source.ts");
+  await openSource(job.source, job.name, () => {
+    throw new Error("a source on another host needs no scratch file to be opened");
+  });
 }
 
 /**

@@ -471,6 +471,12 @@ withSshAndAt.test("ssh: a scheduled job keeps the host and runs there as atd run
     assert.equal(log[0].result, "ok", log[0].message);
     assert.deepEqual(await tarNames(log[0].path), ["www/", "www/index.html"]);
 
+    // The folder goes: jobs says so before the next run fails.
+    await Deno.rename(source, `${source}.moved`);
+    const gone = await tinybackup(["jobs"], { env });
+    assert.match(gone.stdout, /problem: folder not found on tbtest: /);
+    await Deno.rename(`${source}.moved`, source);
+
     // The host's key changes: doctor says so before the next run fails.
     await Deno.writeTextFile(sshd.knownHosts, "");
     const doctor = await tinybackup(["doctor"], { env });
