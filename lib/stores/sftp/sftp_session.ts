@@ -121,7 +121,11 @@ export class SftpSession implements AsyncDisposable {
         }
       }
     } catch (error) {
-      child.kill("SIGKILL");
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // ssh ended first (a refused connection ends it at once).
+      }
       await child.status;
       if (!(error instanceof Error && error.message.startsWith("not an SFTP reply"))) {
         throw await startFailure(host, child, await stderr);
