@@ -98,7 +98,7 @@ test("backup, unchanged, rotation, list, verify, restore and prune, as for a loc
   await Deno.writeFile(kept, new Uint8Array([0x1f, 0x8b, 0, 0]));
   const damaged = await tinybackup(["verify", "--dest", dest, ...ssh]);
   assert.equal(damaged.code, 1);
-  assert.match(damaged.stdout, /^bad  sftp:.*it does not decompress/m);
+  assert.match(damaged.stdout, /^bad {2}sftp:.*it does not decompress/m);
 });
 
 test("a folder in the login's home (~/), and bad URLs or a missing folder: exit 2, nothing written", async () => {
