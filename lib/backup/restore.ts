@@ -62,7 +62,11 @@ function contentOf(store: Store, backup: Backup) {
         yield chunk;
       }
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.BrokenPipe) {
+      // The store's own failures (a lost connection, say) are not damage.
+      if (
+        error instanceof Deno.errors.NotFound || error instanceof Deno.errors.BrokenPipe ||
+        error instanceof RunError || error instanceof UsageError
+      ) {
         throw error;
       }
       throw new RunError(

@@ -1,5 +1,6 @@
 /** Checking a stored backup against its metadata, byte for byte. */
 import { createHash } from "node:crypto";
+import { RunError, UsageError } from "../errors.ts";
 import type { Store } from "../stores/store.ts";
 import type { Backup } from "./catalog.ts";
 import { decompress } from "./compression.ts";
@@ -20,6 +21,8 @@ export async function checkBackup(store: Store, backup: Backup): Promise<string 
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "the backup file is gone";
+    // The store's own failures (a lost connection, say) are not damage.
+    if (error instanceof RunError || error instanceof UsageError) throw error;
     return `it does not decompress (${error instanceof Error ? error.message : error})`;
   }
   // Bytes no decompressor reads (a gzip header's time, say) are checked too.

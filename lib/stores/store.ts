@@ -75,6 +75,8 @@ export interface Store {
   sync(folder: string): Promise<void>;
   /** Removes staged bytes that crashed or killed runs left behind. */
   removeLeftovers(): Promise<void>;
+  /** Ends the connection of a store on another host; local stores have none. */
+  close?(): Promise<void>;
 }
 
 /** A scratch file: open and locked (its lock shows its run is alive), removed on interrupt. */

@@ -169,6 +169,22 @@ test("an unknown host key is refused (exit 2, with a hint); no server is exit 1;
   assert.match(down.stderr, /error: cannot use 127\.0\.0\.1:1 over ssh: it cannot be reached/);
 });
 
+/** The first process that has file `path` open: the SFTP server reading a backup. */
+async function openerOf(path: string): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    for await (const process of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(process.name) || Number(process.name) === Deno.pid) continue;
+      const fds = await Array.fromAsync(Deno.readDir(`/proc/${process.name}/fd`)).catch(() => []);
+      for (const fd of fds) {
+        const target = await Deno.readLink(`/proc/${process.name}/fd/${fd.name}`).catch(() => "");
+        if (target === path) return Number(process.name);
+      }
+    }
+  }
+  throw new Error(`nothing opened ${path}`);
+}
+
 /** The first process that has `path` open for writing here: the SFTP server writing a staged file. */
 async function writerOf(folder: string): Promise<number> {
   const deadline = Date.now() + 30_000;
@@ -236,6 +252,93 @@ test("a killed run and a dropped connection leave no visible partial and lose no
     random,
     "the new backup is whole",
   );
+
+  // Another machine's staged files: a live one (touched now) stays; one
+  // untouched for two hours by the server's clock is taken for abandoned.
+  const staging = `${folder}/.tinybackup/tmp`;
+  const fresh = `${staging}/elsewhere-0123456789ab.4242.${crypto.randomUUID()}.partial`;
+  const stale = `${staging}/elsewhere-0123456789ab.4343.${crypto.randomUUID()}.partial`;
+  await Deno.writeTextFile(fresh, "uploading");
+  await Deno.writeTextFile(stale, "left behind");
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  await Deno.utime(stale, twoHoursAgo, twoHoursAgo);
+  await Deno.writeTextFile(source, "another version\n");
+  const later = await tinybackup(["--file", source, "--dest", dest, ...ssh, "--keep", "1"]);
+  assert.equal(later.code, 0, later.stderr);
+  assert.ok(await Deno.stat(fresh), "a live upload of another machine is left alone");
+  assert.equal(await Deno.stat(stale).catch(() => undefined), undefined, "the stale one is gone");
+});
+
+test("a connection dropped mid-restore fails it (exit 1) and leaves nothing half-written", async () => {
+  await using sshd = await startSshd();
+  await using dir = await tempDir();
+  const folder = `${dir.path}/b`;
+  const ssh = ["--ssh-config", sshd.config];
+  const source = `${dir.path}/big.bin`;
+  const random = new Uint8Array(64 * 1024 * 1024);
+  for (let at = 0; at < random.length; at += 65536) {
+    crypto.getRandomValues(random.subarray(at, at + 65536));
+  }
+  await Deno.writeFile(source, random);
+  const made = await tinybackup([
+    ...["--file", source, "--dest", urlOf(folder), ...ssh, "--compress", "none"],
+  ]);
+  assert.equal(made.code, 0, made.stderr);
+  const url = made.stdout.trimEnd();
+  const stored = `${folder}/${url.split("/").pop()}`;
+  await Deno.mkdir(`${dir.path}/out`);
+  const [program, ...args] = commandLine(["restore", url, ...ssh, "--to", `${dir.path}/out`]);
+  const child = new Deno.Command(program, { args, stdout: "piped", stderr: "piped" }).spawn();
+  Deno.kill(await openerOf(stored), "SIGKILL");
+  const { code, stdout, stderr } = await child.output();
+  const said = new TextDecoder().decode(stderr);
+  assert.equal(code, 1, said);
+  assert.equal(new TextDecoder().decode(stdout), "");
+  assert.match(said, /error: the SFTP connection to tbtest was lost/);
+  assert.doesNotMatch(said, /Uncaught|at async/, "a clear error, not a crash");
+  assert.deepEqual(await visibleFiles(`${dir.path}/out`), []);
+  assert.deepEqual(
+    (await Array.fromAsync(Deno.readDir(`${dir.path}/out`))).map((e) => e.name),
+    [],
+    "no partial file either",
+  );
+});
+
+test("a hidden folder or a folder above of another user is refused (exit 2) by every command", async () => {
+  await using sshd = await startSshd();
+  await using dir = await tempDir();
+  const folder = `${dir.path}/b`;
+  const dest = urlOf(folder);
+  const ssh = ["--ssh-config", sshd.config];
+  const source = `${dir.path}/a.txt`;
+  await Deno.writeTextFile(source, "a\n");
+  const first = await tinybackup(["--file", source, "--dest", dest, ...ssh]);
+  assert.equal(first.code, 0, first.stderr);
+  const nobody = 65534;
+  await Deno.chown(`${folder}/.tinybackup`, nobody, nobody);
+  for (
+    const args of [
+      ["list", "--dest", dest],
+      ["verify", "--dest", dest],
+      ["restore", first.stdout.trimEnd(), "--to", "-"],
+      ["--file", source, "--dest", dest],
+    ]
+  ) {
+    const r = await tinybackup([...args, ...ssh]);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /\.tinybackup on sftp:.* belongs to another user \(uid 65534\)/);
+  }
+  await Deno.chown(`${folder}/.tinybackup`, 0, 0);
+  await Deno.chown(folder, nobody, nobody);
+  const swapped = await tinybackup(["--file", source, "--dest", dest, ...ssh]);
+  assert.equal(swapped.code, 2, swapped.stderr);
+  assert.match(swapped.stderr, /who could swap the backups there/);
+  await Deno.chown(folder, 0, 0);
+  await Deno.chmod(folder, 0o777);
+  const open = await tinybackup(["list", "--dest", dest, ...ssh]);
+  assert.equal(open.code, 2, open.stderr);
+  assert.match(open.stderr, /can be written by anyone \(mode 0777\)/);
 });
 
 withSftpAndSmallDisk.test("sftp: a full disk on the host fails the run with exit 1, and keeps the older backup", async () => {
@@ -269,16 +372,28 @@ test("hostile names: spaces, quotes, newlines and unicode in the folder and the 
   const ssh = ["--ssh-config", sshd.config];
   const source = `${dir.path}/a file 'x'.txt`;
   await Deno.writeTextFile(source, "hostile\n");
-  const r = await tinybackup(["--file", source, "--dest", dest, ...ssh, "--name", "n;`x`$(y)"]);
+  const r = await tinybackup([
+    "--file",
+    source,
+    "--dest",
+    dest,
+    ...ssh,
+    "--name",
+    "n;`x`$(y) 100%",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const [stored] = await visibleFiles(folder);
-  assert.match(stored, /^n;`x`\$\(y\)\.\d{8}T\d{6}Z\.gz$/);
+  assert.match(stored, /^n;`x`\$\(y\) 100%\.\d{8}T\d{6}Z\.gz$/);
+  // The printed URL is %-escaped as URLs are, and restore takes it back.
+  assert.match(r.stdout, /\/n;%60x%60\$\(y\)%20100%25\.\d{8}T\d{6}Z\.gz\n$/);
+  const back = await tinybackup(["restore", r.stdout.trimEnd(), ...ssh, "--to", "-"]);
+  assert.equal(back.stdout, "hostile\n", back.stderr);
   assert.equal(
     new TextDecoder().decode(await run("gunzip", ["-c", `${folder}/${stored}`])),
     "hostile\n",
   );
   const listed = await tinybackup(["list", "--dest", dest, ...ssh, "--json"]);
-  assert.equal(JSON.parse(listed.stdout)[0].name, "n;`x`$(y)");
+  assert.equal(JSON.parse(listed.stdout)[0].name, "n;`x`$(y) 100%");
 });
 
 withSftpAndAt.test("sftp: a scheduled job keeps the URL and the ssh config, and runs as atd runs it", async () => {

@@ -43,6 +43,14 @@ Deno.test("parseSftpUrl: what it refuses, as bad input", () => {
   ) {
     assert.throws(() => parseSftpUrl(bad), UsageError, bad);
   }
+  // A password is refused, and not repeated where a log would keep it.
+  assert.throws(
+    () => parseSftpUrl("sftp://me:s3cret@nas/srv"),
+    (error: Error) =>
+      error instanceof UsageError && /has a password in it/.test(error.message) &&
+      !error.message.includes("s3cret"),
+  );
+  assert.equal(parseSftpUrl("sftp://me@[::1]:2222/b").path, "/b", "a port is not a password");
 });
 
 Deno.test("packet: length, type, then numbers, 64-bit offsets, strings and attributes", () => {
@@ -58,6 +66,10 @@ Deno.test("packet: length, type, then numbers, 64-bit offsets, strings and attri
   assert.ok(body.done);
   const attrs = new Reader(packet(FXP.MKDIR, { permissions: 0o700 }).subarray(5));
   assert.deepEqual(attrs.attrs(), { permissions: 0o700 });
+  const times = new Reader(packet(FXP.FSETSTAT, { mtime: 1796286901 }).subarray(5));
+  assert.deepEqual(times.attrs(), { mtime: 1796286901 }, "atime and mtime, both set");
+  assert.ok(times.done);
+  assert.deepEqual(new Reader(packet(FXP.MKDIR, {}).subarray(5)).attrs(), {});
 });
 
 Deno.test("Reader.attrs: size, owner, mode and mtime, with extended pairs skipped", () => {

@@ -93,7 +93,7 @@ export type Field = number | bigint | string | Uint8Array | Attrs;
 
 /**
  * One packet: numbers are uint32 (bigint: uint64), strings UTF-8, bytes as
- * they are, attributes as ATTRS (only the permission bits are ever sent).
+ * they are, attributes as ATTRS (only the permission bits and the times are ever sent).
  */
 export function packet(type: number, ...fields: Field[]): Uint8Array {
   const parts: Uint8Array[] = [];
@@ -112,11 +112,16 @@ export function packet(type: number, ...fields: Field[]): Uint8Array {
       const bytes = typeof field === "string" ? new TextEncoder().encode(field) : field;
       u32(bytes.length);
       parts.push(bytes);
-    } else if (field.permissions === undefined) {
-      u32(0);
     } else {
-      u32(ATTR_PERMISSIONS);
-      u32(field.permissions);
+      u32(
+        (field.permissions === undefined ? 0 : ATTR_PERMISSIONS) |
+          (field.mtime === undefined ? 0 : ATTR_ACMODTIME),
+      );
+      if (field.permissions !== undefined) u32(field.permissions);
+      if (field.mtime !== undefined) {
+        u32(field.mtime); // atime: the same
+        u32(field.mtime);
+      }
     }
   }
   const length = parts.reduce((sum, p) => sum + p.length, 1);
@@ -203,18 +208,21 @@ export class PacketSplitter {
 
   constructor(private readonly maxLength = 1024 * 1024) {}
 
-  *add(chunk: Uint8Array): Generator<{ type: number; body: Uint8Array }> {
+  /** The whole packets `chunk` completes, in order; the rest waits for the next chunk. */
+  add(chunk: Uint8Array): { type: number; body: Uint8Array }[] {
     let bytes = this.#pending.length === 0 ? chunk : concat(this.#pending, chunk);
+    const packets = [];
     while (bytes.length >= 4) {
       const length = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
       if (length < 1 || length > this.maxLength) {
         throw new Error(`not an SFTP reply (a packet of ${length} bytes)`);
       }
       if (bytes.length < 4 + length) break;
-      yield { type: bytes[4], body: bytes.slice(5, 4 + length) };
+      packets.push({ type: bytes[4], body: bytes.slice(5, 4 + length) });
       bytes = bytes.subarray(4 + length);
     }
     this.#pending = bytes.slice();
+    return packets;
   }
 }
 

@@ -73,31 +73,42 @@ export class SftpSession implements AsyncDisposable {
   /**
    * Connects and agrees on version 3, trying again a few times while the
    * host cannot be reached.
-   * @throws {UsageError} when ssh refuses the host key or the login, or the
-   *   host has no SFTP server
+   * @param retry false to try once: to tell at once whether a job's host is up
+   * @throws {UsageError} when ssh is not installed, refuses the host key or
+   *   the login, or the host has no SFTP server
    * @throws {RunError} when the host cannot be reached
    */
-  static async open(host: SshHost): Promise<SftpSession> {
+  static async open(host: SshHost, retry = true): Promise<SftpSession> {
+    const delays = retry ? CONNECT_RETRY_DELAYS : [];
     for (let attempt = 0;; attempt++) {
       try {
         return await SftpSession.#openOnce(host);
       } catch (error) {
-        if (!(error instanceof Unreachable) || attempt === CONNECT_RETRY_DELAYS.length) throw error;
-        await new Promise((wake) => setTimeout(wake, CONNECT_RETRY_DELAYS[attempt]));
+        if (!(error instanceof Unreachable) || attempt === delays.length) throw error;
+        await new Promise((wake) => setTimeout(wake, delays[attempt]));
       }
     }
   }
 
   static async #openOnce(host: SshHost): Promise<SftpSession> {
     const argv = sshSubsystemArgv(host, "sftp");
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      env: SSH_ENVIRONMENT,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      detached: true, // no terminal to ask on, for any ssh it starts (see SSH_ENVIRONMENT)
-    }).spawn();
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        env: SSH_ENVIRONMENT,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        detached: true, // no terminal to ask on, for any ssh it starts (see SSH_ENVIRONMENT)
+      }).spawn();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new UsageError(
+        `${argv[0]} is not installed; tinybackup reaches ${describeHost(host)} with it`,
+        "install OpenSSH's client (Debian: apt-get install openssh-client)",
+      );
+    }
     const writer = child.stdin.getWriter();
     const reader = child.stdout.getReader();
     const splitter = new PacketSplitter();
@@ -246,6 +257,11 @@ export class SftpSession implements AsyncDisposable {
 
   async setPermissions(handle: Uint8Array, permissions: number): Promise<void> {
     this.#status(await this.#request(FXP.FSETSTAT, handle, { permissions }), "chmod");
+  }
+
+  /** Sets the file's modification (and access) time, in seconds since the epoch. */
+  async setTime(handle: Uint8Array, mtime: number): Promise<void> {
+    this.#status(await this.#request(FXP.FSETSTAT, handle, { mtime }), "set time");
   }
 
   async mkdir(path: string, permissions: number): Promise<void> {

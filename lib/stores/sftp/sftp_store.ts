@@ -10,16 +10,21 @@
  * the login user (or root) and nobody else may write it. Backups are 0400:
  * who else could read them depends on accounts on that host, unknown here.
  *
- * Staged files are named after the host and process that upload them, so a
- * later run on the same host removes a killed run's leftovers at once, and
- * another host's only once they have not grown for an hour.
+ * Staged files are named after the machine and process that upload them,
+ * so a later run on the same machine removes a killed run's leftovers at
+ * once; any other staged file only once it has not changed for an hour by
+ * the server's clock. A run whose source is slow to give its bytes touches
+ * its staged file meanwhile, so it never looks abandoned.
  */
-import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Access } from "../../backup/permissions.ts";
 import { RunError, UsageError } from "../../errors.ts";
-import { createLockedFile, removeIfUnlocked } from "../../io/locked_file.ts";
 import type { SshHost } from "../../ssh/ssh_host.ts";
+import {
+  isAbandoned,
+  localScratchFile,
+  removeLocalScratchLeftovers,
+  stagedName,
+} from "../remote_staging.ts";
 import type { ScratchFile, Staged, Store } from "../store.ts";
 import { type Attrs, fileType, OPEN_FLAGS, S_IFDIR, S_IFREG, STATUS } from "./sftp_protocol.ts";
 import { SftpError, SftpSession } from "./sftp_session.ts";
@@ -35,6 +40,9 @@ const ABANDONED_AFTER_SECONDS = 3600;
 
 const PROBE_PREFIX = ".tinybackup-probe-";
 
+/** How often an upload touches its staged file while it waits for its source. */
+const HEARTBEAT_MS = 10 * 60 * 1000;
+
 /** Free space below which a failed write is taken for a full disk. */
 const FULL_BELOW = 2 * WINDOW * PIECE;
 
@@ -42,8 +50,11 @@ export class SftpStore implements Store {
   #session: SftpSession | undefined;
   /** The folder, absolute on the host, once connected. */
   #root = "";
+  /** The login's uid there, where it can be told: what may own the store's own folders. */
   #uid: number | undefined;
   #checked = false;
+  /** The server's clock less ours, in seconds, once a file was made there (prepare). */
+  #clockOffset = 0;
 
   /**
    * @param location the destination as the user gave it (the URL)
@@ -55,16 +66,23 @@ export class SftpStore implements Store {
     private readonly host: SshHost,
     private readonly path: string,
     private readonly stagingFolder: string,
+    /** false to try to connect only once (see SftpSession.open). */
+    private readonly retry = true,
   ) {}
 
+  /** The URL of `name`, %-escaped as URLs are: restore reads it back. */
   pathOf(name: string): string {
-    return `${this.location.replace(/\/+$/, "")}/${name}`;
+    const escaped = name.split("/").map((part) =>
+      encodeURIComponent(part).replace(/%(2[146789ABC]|3[ABD]|40)/g, (e) => decodeURIComponent(e))
+    );
+    return [this.location.replace(/\/+$/, ""), ...escaped].join("/");
   }
 
   /** The session, connected on first use, and the folder resolved. */
   async #connected(): Promise<SftpSession> {
     if (this.#session) return this.#session;
-    const session = await SftpSession.open(this.host);
+    const session = await SftpSession.open(this.host, this.retry);
+    this.#uid = await loginUid(session);
     this.#root = this.path.startsWith("~/") || this.path === "~"
       ? `${(await session.realpath(".")).replace(/\/+$/, "")}/${this.path.slice(2)}`.replace(
         /\/+$/,
@@ -82,7 +100,16 @@ export class SftpStore implements Store {
   /** Whether the folder exists there (for commands that only read). */
   async folderExists(): Promise<boolean> {
     const session = await this.#connected();
-    return fileType(await session.stat(this.#root) ?? {}) === S_IFDIR;
+    const found = await session.stat(this.#root).catch((error) => {
+      throw this.#usage(error, `cannot reach ${this.location}`);
+    });
+    return fileType(found ?? {}) === S_IFDIR;
+  }
+
+  /** Closes the connection, if one was made. */
+  async close(): Promise<void> {
+    await this.#session?.[Symbol.asyncDispose]();
+    this.#session = undefined;
   }
 
   async prepare(): Promise<void> {
@@ -91,19 +118,35 @@ export class SftpStore implements Store {
     for (const folder of ["", internal, this.stagingFolder]) {
       await this.#makeFolder(session, this.#remote(folder), folder === "" ? 0o755 : 0o700);
     }
-    // The folder takes new names (the probe), and who we are there: the probe's owner.
-    const probe = this.#remote(`${PROBE_PREFIX}${crypto.randomUUID()}`);
-    const handle = await session.open(
-      probe,
-      OPEN_FLAGS.WRITE | OPEN_FLAGS.CREATE | OPEN_FLAGS.EXCLUSIVE,
-      { permissions: 0o600 },
-    ).catch((error) => {
-      throw this.#usage(error, `cannot write to ${this.location}`);
-    });
-    this.#uid = (await session.fstat(handle)).uid;
-    await session.close(handle);
-    await session.remove(probe);
-    await this.#checkInternalFolders();
+    // Both folders take new names; the first probe also tells who we are
+    // there (its owner) and the server's time (its mtime).
+    for (const folder of ["", this.stagingFolder]) {
+      const probe = this.#remote(
+        `${folder === "" ? "" : `${folder}/`}${PROBE_PREFIX}${crypto.randomUUID()}`,
+      );
+      const handle = await session.open(
+        probe,
+        OPEN_FLAGS.WRITE | OPEN_FLAGS.CREATE | OPEN_FLAGS.EXCLUSIVE,
+        { permissions: 0o600 },
+      ).catch((error) => {
+        throw this.#usage(error, `cannot write to ${this.pathOf(folder)}`);
+      });
+      const made = await session.fstat(handle);
+      await session.close(handle);
+      await session.remove(probe);
+      if (folder === "") {
+        this.#uid = made.uid ?? this.#uid;
+        if (made.mtime !== undefined) this.#clockOffset = made.mtime - Date.now() / 1000;
+        // Made just now, or found: either way, checked now that who we are is known.
+        this.#checked = false;
+        await this.#checkInternalFolders();
+      }
+    }
+  }
+
+  /** Seconds since the epoch by the server's clock, as near as it is known. */
+  #serverNow(): number {
+    return Date.now() / 1000 + this.#clockOffset;
   }
 
   async #makeFolder(session: SftpSession, path: string, permissions: number): Promise<void> {
@@ -125,10 +168,33 @@ export class SftpStore implements Store {
     });
   }
 
-  /** The hidden folder and its staging folder are ours, and nobody else may write them. */
+  /**
+   * The folders leading to the store are ours or root's, and nobody else
+   * may write them unless they are sticky (as /tmp is); the hidden folder
+   * and its staging folder are ours alone.
+   */
   async #checkInternalFolders(): Promise<void> {
     if (this.#checked) return;
     const session = await this.#connected();
+    for (const folder of foldersUpTo(this.#root)) {
+      const found = await session.stat(folder).catch(() => undefined);
+      if (!found) continue; // not made yet (prepare makes it), or not ours to see
+      const mode = (found.permissions ?? 0) & 0o7777;
+      if (this.#foreign(found)) {
+        throw new UsageError(
+          `${folder} on ${this.location} belongs to another user (uid ${found.uid}), who could swap the backups there`,
+          "back up to a folder of your own",
+        );
+      }
+      if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+        throw new UsageError(
+          `${folder} on ${this.location} can be written by ${
+            (mode & 0o002) !== 0 ? "anyone" : "its group"
+          } (mode 0${mode.toString(8)}), who could swap the backups there`,
+          `make it private with chmod go-w ${folder}, or sticky with chmod +t ${folder}`,
+        );
+      }
+    }
     const internal = this.stagingFolder.split("/")[0];
     for (const folder of [internal, this.stagingFolder]) {
       const found = await session.stat(this.#remote(folder), false);
@@ -137,11 +203,14 @@ export class SftpStore implements Store {
     this.#checked = true;
   }
 
+  /** Whether `attrs` say another user than the login (or root) owns the file. */
+  #foreign(attrs: Attrs): boolean {
+    return this.#uid !== undefined && attrs.uid !== undefined && attrs.uid !== this.#uid &&
+      attrs.uid !== 0;
+  }
+
   #refuseUntrusted(path: string, attrs: Attrs): void {
-    if (
-      this.#uid !== undefined && attrs.uid !== undefined && attrs.uid !== this.#uid &&
-      attrs.uid !== 0
-    ) {
+    if (this.#foreign(attrs)) {
       throw new UsageError(
         `${path} on ${this.location} belongs to another user (uid ${attrs.uid}); tinybackup trusts only its own metadata`,
         "log in as the user who made these backups, or back up to a folder of your own",
@@ -158,7 +227,10 @@ export class SftpStore implements Store {
     }
   }
 
-  /** A server's refusal as bad input (exit 2) where it is one, else the error itself. */
+  /**
+   * A server's refusal as bad input (exit 2) where it is one (no such
+   * folder, permission denied), else as a failure of the run (exit 1).
+   */
   #usage(error: unknown, what: string): Error {
     if (error instanceof SftpError) {
       if (error.code === STATUS.PERMISSION_DENIED) {
@@ -168,7 +240,7 @@ export class SftpStore implements Store {
         );
       }
       if (error.code === STATUS.NO_SUCH_FILE) return new UsageError(`${what}: no such folder`);
-      return new UsageError(`${what}: ${error.message}`);
+      return new RunError(`${what}: ${error.message}`);
     }
     return error as Error;
   }
@@ -185,6 +257,11 @@ export class SftpStore implements Store {
       OPEN_FLAGS.WRITE | OPEN_FLAGS.CREATE | OPEN_FLAGS.EXCLUSIVE,
       { permissions: 0o600 },
     );
+    // Touched while the source is slow, so that no other run takes it for abandoned.
+    const heartbeat = setInterval(() => {
+      session.setTime(handle, Math.floor(this.#serverNow())).catch(() => {});
+    }, HEARTBEAT_MS);
+    Deno.unrefTimer(heartbeat);
     try {
       let offset = 0;
       // The first write that fails fails the upload; those in flight after it are only awaited.
@@ -222,6 +299,8 @@ export class SftpStore implements Store {
       throw error instanceof SftpError
         ? new RunError(`cannot upload to ${this.location}: ${error.message}; no backup was made`)
         : error;
+    } finally {
+      clearInterval(heartbeat);
     }
     await session.close(handle);
     return new SftpStaged(this, session, path);
@@ -254,7 +333,7 @@ export class SftpStore implements Store {
   }
 
   scratchFile(): ScratchFile {
-    return createLockedFile(() => join(localScratchFolder(), `${crypto.randomUUID()}.partial`));
+    return localScratchFile();
   }
 
   async list(folder: string): Promise<string[]> {
@@ -297,14 +376,18 @@ export class SftpStore implements Store {
       }
       throw this.#usage(error, `cannot read ${this.pathOf(name)}`);
     }
+    let ahead: { at: number; data: Promise<Uint8Array | undefined> }[] = [];
     try {
       const size = (await session.fstat(handle)).size ?? Infinity;
       // Reads ahead of the one being handed on, in order; `next` is where the last one asked ends.
       let next = 0;
-      let ahead: { at: number; data: Promise<Uint8Array | undefined> }[] = [];
       const refill = () => {
         while (ahead.length < WINDOW && next < size) {
-          ahead.push({ at: next, data: session.read(handle, next, PIECE) });
+          const data = session.read(handle, next, PIECE);
+          // Handled here too: when the reader stops early, or the first to fail
+          // fails the read, those behind it are only waited for (below).
+          data.catch(() => {});
+          ahead.push({ at: next, data });
           next += PIECE;
         }
       };
@@ -323,6 +406,7 @@ export class SftpStore implements Store {
         refill();
       }
     } finally {
+      await Promise.allSettled(ahead.map((a) => a.data));
       await session.close(handle).catch(() => {});
     }
   }
@@ -344,7 +428,12 @@ export class SftpStore implements Store {
   ): Promise<boolean> {
     const session = await this.#connected();
     const found = await session.stat(this.#remote(name), false);
-    if (!found || !isAbandoned(name, found) || !(await stillAbandoned())) return false;
+    if (
+      !found || !isAbandoned(name, found.mtime, this.#serverNow(), ABANDONED_AFTER_SECONDS) ||
+      !(await stillAbandoned())
+    ) {
+      return false;
+    }
     await this.remove(name);
     return true;
   }
@@ -361,10 +450,7 @@ export class SftpStore implements Store {
     for (const name of await this.list("")) {
       if (name.startsWith(PROBE_PREFIX)) await this.removeIfAbandoned(name);
     }
-    // Scratch files a killed run left here (see scratchFile).
-    for (const entry of await Array.fromAsync(Deno.readDir(localScratchFolder()))) {
-      await removeIfUnlocked(join(localScratchFolder(), entry.name));
-    }
+    await removeLocalScratchLeftovers();
   }
 }
 
@@ -388,45 +474,22 @@ class SftpStaged implements Staged {
   }
 }
 
-/** `HOST.PID.UUID.partial`: who uploads it, so that a run on the same host can tell a dead one's. */
-function stagedName(): string {
-  return `${hostname().replace(/[^A-Za-z0-9-]/g, "_")}.${Deno.pid}.${crypto.randomUUID()}.partial`;
-}
-
 /**
- * Whether a staged file belongs to a run that is gone: one of this host
- * whose process has ended, or one that has not changed for an hour.
+ * The login's uid on the host: the owner of its sftp-server's /proc/self
+ * where there is one, else of its home unless that is root's (a chroot's).
  */
-function isAbandoned(name: string, attrs: Attrs): boolean {
-  const [host, pid] = name.slice(name.lastIndexOf("/") + 1).split(".");
-  if (host === hostname().replace(/[^A-Za-z0-9-]/g, "_") && /^\d+$/.test(pid ?? "")) {
-    return !processAlive(Number(pid));
-  }
-  return attrs.mtime !== undefined && Date.now() / 1000 - attrs.mtime > ABANDONED_AFTER_SECONDS;
+async function loginUid(session: SftpSession): Promise<number | undefined> {
+  const self = await session.stat("/proc/self").catch(() => undefined);
+  if (self?.uid !== undefined) return self.uid;
+  const home = await session.stat(".").catch(() => undefined);
+  return home?.uid === 0 ? undefined : home?.uid;
 }
 
-function processAlive(pid: number): boolean {
-  if (pid === Deno.pid) return true;
-  try {
-    Deno.kill(pid, "SIGCONT"); // harmless to a running process: only asks whether it exists
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotFound);
+/** `folder` and every folder above it, up to /. */
+function foldersUpTo(folder: string): string[] {
+  const folders = [folder];
+  while (folders.at(-1) !== "/") {
+    folders.push(folders.at(-1)!.slice(0, folders.at(-1)!.lastIndexOf("/")) || "/");
   }
-}
-
-/** This user's private folder for scratch files of runs to remote stores. */
-function localScratchFolder(): string {
-  const folder = join(tmpdir(), `tinybackup-scratch-${Deno.uid() ?? "user"}`);
-  Deno.mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const info = Deno.lstatSync(folder);
-  if (
-    !info.isDirectory || (Deno.uid() !== null && info.uid !== Deno.uid()) || (info.mode! & 0o077)
-  ) {
-    throw new UsageError(
-      `${folder} is not a private folder of yours; tinybackup keeps scratch files there`,
-      `remove it, or set TMPDIR to a folder of your own`,
-    );
-  }
-  return folder;
+  return folders;
 }

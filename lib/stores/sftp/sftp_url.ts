@@ -30,6 +30,12 @@ export function parseSftpUrl(url: string): SftpDestination {
   const hint = "for example: sftp://backup@nas.local/srv/backups, or sftp://nas/~/backups";
   if (!match) throw new UsageError(`not an SFTP URL: ${url}`, hint);
   const [, authority, rawPath = ""] = match;
+  if (/^[^@]*:[^@]*@/.test(authority)) {
+    throw new UsageError(
+      "the sftp:// URL has a password in it; tinybackup never takes one on the command line",
+      "remove it, and log in with a key (ssh-copy-id, or your ~/.ssh/config)",
+    );
+  }
   const host = parseSshDestination(decode(authority, url));
   if (!host || authority.includes(";")) {
     throw new UsageError(`the host of ${url} is not one ssh takes: [user@]host[:port]`, hint);
