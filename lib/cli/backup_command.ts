@@ -9,6 +9,7 @@ import type { Store } from "../stores/store.ts";
 import { type BackupArgs, parseBackupArgs } from "./args.ts";
 import { backUpParts, failureOf } from "./back_up_parts.ts";
 import { openDestination } from "./destination.ts";
+import { isS3Url } from "../stores/s3/s3_url.ts";
 import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { backupJson, humanSize } from "./format.ts";
 import { helpFor } from "./help.ts";
@@ -39,6 +40,13 @@ export async function backupCommand(argv: string[]): Promise<void> {
       messages.warning(
         "MYSQL_PWD is not kept in the scheduled job (at(1) would keep it in its spool); put the password in ~/.my.cnf, or the job's runs will not log in",
       );
+    }
+    if (isS3Url(args.dest)) {
+      const [{ checkKeysForJobs }, { jobEnvironment }] = await Promise.all([
+        import("../stores/s3/aws_files.ts"),
+        import("../schedule/at.ts"),
+      ]);
+      await checkKeysForJobs(jobEnvironment());
     }
     queued = await scheduleJob({
       name: args.name,

@@ -11,6 +11,7 @@ import {
 } from "../io/kernel_path.ts";
 import { LocalStore } from "../stores/local_store.ts";
 import type { Store } from "../stores/store.ts";
+import { isS3Url, parseS3Url } from "../stores/s3/s3_url.ts";
 import { isSftpUrl, parseSftpUrl } from "../stores/sftp/sftp_url.ts";
 import type { SeriesArgs } from "./args.ts";
 
@@ -21,14 +22,19 @@ const STAGING_FOLDER = `${METADATA_DIR}/tmp`;
 const DEEPEST_INSIDE = `/${STAGING_FOLDER}/`.length + NAME_MAX;
 
 /**
- * The store for `dest`: a local folder, or an `sftp://` URL; with
+ * The store for `dest`: a local folder, an `sftp://` or an `s3://` URL; with
  * `mustExist`, it must already exist (a backup creates it, nothing else does).
  * @param sshConfig the ssh config file for an SFTP destination (ssh -F)
+ * @param retry false to try a remote host once, not again while it is down
+ * @param env where an S3 destination's settings come from: this process's
+ *   environment, or the one a scheduled job will run with
  */
 export async function openDestination(
   dest: string,
   mustExist: boolean,
   sshConfig?: string,
+  retry = true,
+  env: Record<string, string> = Deno.env.toObject(),
 ): Promise<Store> {
   if (isSftpUrl(dest)) {
     const { host, path, location } = parseSftpUrl(dest);
@@ -39,13 +45,32 @@ export async function openDestination(
       { ...host, ...(sshConfig === undefined ? {} : { config: sshConfig }) },
       path,
       STAGING_FOLDER,
+      retry,
     );
     if (mustExist && !(await store.folderExists())) {
       throw new UsageError(`destination not found: ${dest}`);
     }
     return store;
   }
+  if (isS3Url(dest)) return await openS3Destination(dest, mustExist, env);
   return await openLocalDestination(dest, mustExist);
+}
+
+async function openS3Destination(
+  dest: string,
+  mustExist: boolean,
+  env: Record<string, string>,
+): Promise<Store> {
+  const { bucket, prefix, location } = parseS3Url(dest);
+  // Loaded only for S3, so that other backups never pay for it.
+  const [{ S3Store }, { awsSettingsHere }] = await Promise.all([
+    import("../stores/s3/s3_store.ts"),
+    import("../stores/s3/aws_files.ts"),
+  ]);
+  const settings = await awsSettingsHere(env);
+  const store = new S3Store(location, settings, bucket, prefix, STAGING_FOLDER);
+  if (mustExist) await store.folderExists();
+  return store;
 }
 
 async function openLocalDestination(dest: string, mustExist: boolean): Promise<LocalStore> {

@@ -5,6 +5,7 @@ import { UsageError } from "../errors.ts";
 import { kernelPath } from "../io/kernel_path.ts";
 import { parseRestoreArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
+import { isS3Url } from "../stores/s3/s3_url.ts";
 import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { helpFor } from "./help.ts";
 import { printHelp, printPath } from "./output.ts";
@@ -14,6 +15,8 @@ export async function restoreCommand(argv: string[]): Promise<void> {
   if (args.help) return printHelp(helpFor("restore"));
   const { store, file } = isSftpUrl(args.backup)
     ? await remoteBackup(args.backup, args.sshConfig)
+    : isS3Url(args.backup)
+    ? await s3Backup(args.backup)
     : await localBackup(args.backup);
   const backup = await findBackup(store, file);
   if (args.to === "-") {
@@ -32,11 +35,25 @@ export async function restoreCommand(argv: string[]): Promise<void> {
 /** A backup given by its sftp:// URL: its destination and its name there. */
 async function remoteBackup(url: string, sshConfig: string | undefined) {
   const cut = url.replace(/\/+$/, "").lastIndexOf("/");
-  const file = decodeURIComponent(url.slice(cut + 1));
+  let file: string;
+  try {
+    file = decodeURIComponent(url.slice(cut + 1));
+  } catch {
+    throw new UsageError(`${url} has a bad %-escape`, "give the URL that list prints for it");
+  }
   if (cut < "sftp://".length || file === "") {
     throw new UsageError(`not a backup's URL: ${url}`, "give the URL that list prints for it");
   }
   return { store: await openDestination(url.slice(0, cut), true, sshConfig), file };
+}
+
+/** A backup given by its s3:// URL: keys are not %-escaped there, as the AWS CLI takes them. */
+async function s3Backup(url: string) {
+  const cut = url.lastIndexOf("/");
+  if (cut < "s3://".length || cut === url.length - 1) {
+    throw new UsageError(`not a backup's URL: ${url}`, "give the URL that list prints for it");
+  }
+  return { store: await openDestination(url.slice(0, cut), true), file: url.slice(cut + 1) };
 }
 
 /** A backup given by its path here, checked to be a file this user can read. */

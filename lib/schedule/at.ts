@@ -33,9 +33,19 @@ const KEPT_ENVIRONMENT = [
   "XDG_STATE_HOME",
   "DENO_DIR",
   "TINYBACKUP_AT_QUEUE",
+  // Where an S3 destination's keys are, never the keys themselves (see aws_config.ts).
+  "AWS_PROFILE",
+  "AWS_DEFAULT_PROFILE",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_ENDPOINT_URL",
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
 ];
 
-function jobEnvironment(timeZone?: string): Record<string, string> {
+/** The environment a job runs with (TZ given apart: see userTimeZoneLine). */
+export function jobEnvironment(timeZone?: string): Record<string, string> {
   const env = setVariables(KEPT_ENVIRONMENT);
   if (timeZone !== undefined) env.TZ = timeZone;
   return env;

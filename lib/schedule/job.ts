@@ -10,7 +10,7 @@ import { anchorFor, nextRunAfter, parseTimeOfDay } from "./next_run.ts";
 import { escapeForTerminal } from "../terminal_text.ts";
 import { quoteForSh } from "./quote.ts";
 import { isSourceSpec, sameSpec, type SourceSpec } from "../sources/source_spec.ts";
-import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
+import { isRemoteUrl } from "../stores/remote_url.ts";
 
 export type JobSchedule =
   | {
@@ -170,7 +170,7 @@ export function parseJob(text: string): Job {
     typeof job.id === "string" && /^[0-9a-f]{8}$/.test(job.id) &&
     typeof job.name === "string" && !seriesNameProblem(job.name) &&
     isSourceSpec(job.source) &&
-    typeof job.dest === "string" && (job.dest.startsWith("/") || isSftpUrl(job.dest)) &&
+    typeof job.dest === "string" && (job.dest.startsWith("/") || isRemoteUrl(job.dest)) &&
     (job.destSshConfig === undefined ||
       (typeof job.destSshConfig === "string" && job.destSshConfig.startsWith("/"))) &&
     Number.isSafeInteger(job.keep) && job.keep >= 0 &&

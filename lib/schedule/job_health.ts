@@ -4,7 +4,8 @@ import { shellFinds } from "../sources/program_host.ts";
 import { describeHost } from "../ssh/ssh_host.ts";
 import { programsNeeded, sourceHost, sourcePath } from "../sources/source_spec.ts";
 import { RunError, UsageError } from "../errors.ts";
-import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
+import { jobEnvironment } from "./at.ts";
+import { isRemoteUrl } from "../stores/remote_url.ts";
 import { commandFiles, type Job } from "./job.ts";
 
 /** Problems that will make the job's next run fail or stop, in words; empty when none. */
@@ -41,7 +42,7 @@ export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
       problems.push({ problem: error.message, fix: error.hint }); // ssh cannot reach the host
     }
   }
-  if (isSftpUrl(job.dest)) problems.push(...await destinationProblems(job));
+  if (isRemoteUrl(job.dest)) problems.push(...await destinationProblems(job));
   const path = sourcePath(job.source);
   if (path !== undefined && !(await exists(path))) {
     problems.push({
@@ -72,8 +73,20 @@ async function openRemoteSource(job: Job): Promise<void> {
 async function destinationProblems(job: Job): Promise<JobProblem[]> {
   try {
     const { openDestination } = await import("../cli/destination.ts");
-    const store = await openDestination(job.dest, false, job.destSshConfig);
-    await store.list("");
+    // Tried once: a health check tells at once that the host is down.
+    // With the environment the job runs with: the keys of an S3 destination are not in it.
+    const store = await openDestination(
+      job.dest,
+      false,
+      job.destSshConfig,
+      false,
+      jobEnvironment(),
+    );
+    try {
+      await store.list("");
+    } finally {
+      await store.close?.();
+    }
     return [];
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof RunError)) throw error;
