@@ -31,6 +31,8 @@ const PACKAGES: Record<string, string> = {
   gunzip: "gzip",
   setpriv: "util-linux",
   flock: "util-linux",
+  unshare: "util-linux",
+  rclone: "rclone",
   mount: "mount",
   umount: "mount",
   python3: "python3",

@@ -100,6 +100,12 @@ export interface BackupMetadata {
   changedWhileRead: boolean;
   /** The tinybackup version that wrote the backup. */
   tool: string;
+  /**
+   * The host name of the machine that made the backup, so that hosts
+   * sharing a destination (one bucket) keep their series apart. Absent in
+   * backups made before it was recorded.
+   */
+  madeOn?: string;
 }
 
 /** The metadata file name for the backup file `file`, relative to the destination. */
@@ -174,6 +180,9 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   }
   if (typeof m.changedWhileRead !== "boolean") fail("an invalid changedWhileRead");
   if (typeof m.tool !== "string") fail("an invalid tool");
+  if (m.madeOn !== undefined && (typeof m.madeOn !== "string" || m.madeOn === "")) {
+    fail("an invalid madeOn");
+  }
   if (!isSourceInfo(m.source)) fail("an invalid source");
   const { metadataSha256, ...fields } = m;
   if (metadataSha256 !== checksumOf(fields)) fail("a checksum that does not match its fields");
@@ -231,6 +240,20 @@ export function identityOf(metadata: Pick<BackupMetadata, "sha256" | "identity">
  */
 export function sameOrigin(a: SourceInfo, b: SourceInfo): boolean {
   return originOf(a) === originOf(b);
+}
+
+/**
+ * Whether two backups (or a backup and a run) belong to one series' origin:
+ * the same origin (sameOrigin), made on the same machine. A backup that
+ * does not say where it was made belongs to any machine's series, as
+ * before machines were recorded.
+ */
+export function sameSeriesOrigin(
+  a: Pick<BackupMetadata, "source" | "madeOn">,
+  b: Pick<BackupMetadata, "source" | "madeOn">,
+): boolean {
+  return sameOrigin(a.source, b.source) &&
+    (a.madeOn === undefined || b.madeOn === undefined || a.madeOn === b.madeOn);
 }
 
 function originOf(source: SourceInfo): string {

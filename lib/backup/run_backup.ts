@@ -3,6 +3,7 @@
  * atomically, then rotate the series. It ends with one more complete backup,
  * or with the destination as it was.
  */
+import { hostname } from "node:os";
 import { RunError, UsageError } from "../errors.ts";
 import type { Source } from "../sources/source.ts";
 import type { Staged, Store } from "../stores/store.ts";
@@ -18,6 +19,7 @@ import {
   METADATA_FORMAT,
   metadataPathFor,
   sameOrigin,
+  sameSeriesOrigin,
 } from "./metadata.ts";
 import { backupFileName, type Compression, parseBackupFileName } from "./naming.ts";
 import { type Access, backupAccess, PRIVATE } from "./permissions.ts";
@@ -69,16 +71,25 @@ export const DEFAULT_RETRY_DELAYS = [250, 1000, 3000];
 export async function seriesBackups(store: Store, name: string, source: Source): Promise<Backup[]> {
   const { backups } = await readCatalog(store);
   const series = backups.filter((b) => b.metadata.name === name).sort(newestFirst);
-  const other = series.find((b) => !sameOrigin(b.metadata.source, source.info()));
+  const here = originHere(source);
+  const other = series.find((b) => !sameSeriesOrigin(b.metadata, here));
   if (other) {
+    const elsewhere = sameOrigin(other.metadata.source, here.source);
     throw new UsageError(
-      `${store.location} already holds backups named '${name}' of another source (${
-        describeSource(other.metadata.source)
-      })`,
+      `${store.location} already holds backups named '${name}' of ${
+        elsewhere
+          ? `the same source made on another machine (${other.metadata.madeOn})`
+          : `another source (${describeSource(other.metadata.source)})`
+      }`,
       "pass --name to give this source's backups a name of their own",
     );
   }
   return series;
+}
+
+/** What a backup made now of `source` records as its origin: the source, and this machine. */
+function originHere(source: Source): Pick<BackupMetadata, "source" | "madeOn"> {
+  return { source: source.info(), madeOn: hostname() };
 }
 
 /** Makes one backup; see BackupOptions. */
@@ -132,6 +143,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     ...(identity !== undefined && identity !== encoded.sha256 ? { identity } : {}),
     changedWhileRead,
     tool: `tinybackup ${VERSION}`,
+    madeOn: hostname(),
   };
   const backup = await publish(store, staged, metadata, time);
   return { backup, unchanged: false, removed: await rotate(options, backup), warnings };
@@ -323,9 +335,9 @@ async function firstUnusedSequence(
  */
 async function rotate(options: BackupOptions, made: Backup): Promise<Backup[]> {
   const { backups } = await readCatalog(options.store);
-  const origin = options.source.info();
+  const origin = originHere(options.source);
   const series = backups.filter((b) =>
-    b.metadata.name === options.name && sameOrigin(b.metadata.source, origin)
+    b.metadata.name === options.name && sameSeriesOrigin(b.metadata, origin)
   );
   const doomed = (await backupsToRotate(options.store, series, options.keep, made))
     .filter((b) => b.metadata.file !== made.metadata.file);

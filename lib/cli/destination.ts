@@ -1,4 +1,5 @@
 /** The --dest folder, and which of its backups a command is about. */
+import { hostname } from "node:os";
 import type { Backup } from "../backup/catalog.ts";
 import { METADATA_DIR, sourceFileOf } from "../backup/metadata.ts";
 import { UsageError } from "../errors.ts";
@@ -107,12 +108,19 @@ async function openLocalDestination(dest: string, mustExist: boolean): Promise<L
   return new LocalStore(path, STAGING_FOLDER);
 }
 
-/** The backups a list, verify or prune is about: one series, one file's, or all. */
+/**
+ * The backups a list, verify or prune is about: one series, one file's, or
+ * all. A file is this machine's: backups other machines made of a file at
+ * the same path (into a shared destination) are not its.
+ */
 export async function selectBackups(backups: Backup[], args: SeriesArgs): Promise<Backup[]> {
   // The same path a backup of that file records (see FileSource.open).
   const path = args.file === undefined ? undefined : await kernelPath(args.file);
+  const here = hostname();
   return backups.filter((b) => {
     if (args.name !== undefined && b.metadata.name !== args.name) return false;
-    return path === undefined || sourceFileOf(b.metadata.source) === path;
+    if (path === undefined) return true;
+    return sourceFileOf(b.metadata.source) === path &&
+      (b.metadata.madeOn === undefined || b.metadata.madeOn === here);
   });
 }

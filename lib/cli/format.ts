@@ -32,6 +32,7 @@ export function backupJson(backup: Backup) {
     ...(m.source.kind === "command" ? { command: m.source.command } : {}),
     ...("host" in m.source && m.source.host ? { host: m.source.host } : {}),
     changedWhileRead: m.changedWhileRead,
+    ...(m.madeOn === undefined ? {} : { madeOn: m.madeOn }),
   };
 }
 

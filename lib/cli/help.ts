@@ -87,7 +87,8 @@ original size, compression, path.
   --json        a JSON array with path, name, generation, time, size, storedSize, sha256,
                 compression, source, sourceKind (file, folder, sqlite, postgres, mysql,
                 command or stdin), command (for a command), host (for a source on
-                another host) and changedWhileRead for each backup
+                another host), changedWhileRead and madeOn (the host name of the machine
+                that made it) for each backup
 `,
   restore: `Usage: tinybackup restore BACKUP [--to PATH | --to -] [--force]
 

@@ -8,6 +8,7 @@ import {
   metadataPathFor,
   parseMetadata,
   sameOrigin,
+  sameSeriesOrigin,
   type SourceInfo,
 } from "../../lib/backup/metadata.ts";
 import { backupFileName, COMPRESSIONS } from "../../lib/backup/naming.ts";
@@ -265,9 +266,11 @@ Deno.test("parseMetadata rejects a malformed source", () => {
   }
 });
 
-Deno.test("parseMetadata rejects a non-boolean changedWhileRead or a non-string tool", () => {
+Deno.test("parseMetadata rejects a non-boolean changedWhileRead, a non-string tool or madeOn", () => {
   assertRejected(sampleText({ changedWhileRead: "false" }), /invalid changedWhileRead/);
   assertRejected(sampleText({ tool: 1 }), /invalid tool/);
+  assertRejected(sampleText({ madeOn: 1 }), /invalid madeOn/);
+  assertRejected(sampleText({ madeOn: "" }), /invalid madeOn/);
 });
 
 Deno.test("parseMetadata rejects metadata missing any one field", () => {
@@ -378,4 +381,24 @@ Deno.test("parseMetadata accepts a full series name whose file name carries it s
 
 Deno.test("parseMetadata rejects an impossible date", () => {
   assertRejected(sampleText({ time: "2027-13-45T99:99:99.000Z" }), /invalid time/);
+});
+
+Deno.test("sameSeriesOrigin: one origin made on one machine; a backup that names none fits any", () => {
+  const on = (madeOn: string | undefined, source: SourceInfo = fileSource("/a/notes.db")) => ({
+    source,
+    ...(madeOn === undefined ? {} : { madeOn }),
+  });
+  assert.equal(sameSeriesOrigin(on("host1"), on("host1")), true);
+  assert.equal(sameSeriesOrigin(on("host1"), on("host2")), false, "two hosts, one bucket");
+  assert.equal(
+    sameSeriesOrigin(on("host1", { kind: "stdin" }), on("host2", { kind: "stdin" })),
+    false,
+  );
+  assert.equal(
+    sameSeriesOrigin(on(undefined), on("host2")),
+    true,
+    "made before machines were recorded",
+  );
+  assert.equal(sameSeriesOrigin(on("host2"), on(undefined)), true);
+  assert.equal(sameSeriesOrigin(on("host1"), on("host1", fileSource("/b/notes.db"))), false);
 });

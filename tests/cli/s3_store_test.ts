@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { emptyQueue, jobScript, queued, runScript, takeJob } from "../_at_queue.ts";
-import { needs, programs } from "../_requires.ts";
+import { needs, programs, ROOT } from "../_requires.ts";
 import { S3_REQUIREMENT, type S3Server, startS3 } from "../_s3.ts";
 import { commandLine, run, sameBytes, tempDir, tinybackup } from "./_cli.ts";
 
@@ -19,6 +19,13 @@ const withS3AndAt = await needs(
   `${TESTS}: a scheduled job`,
   S3_REQUIREMENT,
   programs("at", "atq", "atrm", "gunzip"),
+);
+// Another machine is played by a UTS namespace with its own host name (root only).
+const withS3AndUnshare = await needs(
+  `${TESTS}: several hosts`,
+  S3_REQUIREMENT,
+  ROOT,
+  programs("unshare", "gunzip"),
 );
 const test = (name: string, fn: () => Promise<void>, gate = withS3) => gate.test(`s3: ${name}`, fn);
 
@@ -326,3 +333,57 @@ withS3AndAt.test("s3: a scheduled job keeps where the keys are, never the keys, 
     await emptyQueue(QUEUE);
   }
 });
+
+/** Runs tinybackup as if on the machine named `host`. */
+async function onHost(host: string, args: string[], env: Record<string, string>, stdin: string) {
+  const child = new Deno.Command("unshare", {
+    args: ["-u", "sh", "-c", 'hostname "$0" && exec "$@"', host, ...commandLine(args)],
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+test(
+  "several hosts, one prefix: a series of another host is refused, each rotates only its own, list shows all",
+  async () => {
+    await using s3 = await startS3();
+    const env = s3.env;
+    const dest = `s3://${s3.bucket}/shared`;
+    const backup = (host: string, name: string, content: string) =>
+      onHost(host, ["--stdin", "--name", name, "--dest", dest, "--keep", "1"], env, content);
+    const a1 = await backup("host-a", "db", "a1\n");
+    assert.equal(a1.code, 0, a1.stderr);
+    const b1 = await backup("host-b", "db", "b1\n");
+    assert.equal(b1.code, 2);
+    assert.equal(b1.stdout, "");
+    assert.match(
+      b1.stderr,
+      /error: s3:\/\/tinybackup-test\/shared already holds backups named 'db' of the same source made on another machine \(host-a\)\n.*hint: pass --name/,
+    );
+    const b2 = await backup("host-b", "db-b", "b1\n");
+    assert.equal(b2.code, 0, b2.stderr);
+    const a2 = await backup("host-a", "db", "a2\n");
+    assert.equal(a2.code, 0, a2.stderr);
+    assert.deepEqual(a2.stdout === a1.stdout, false);
+
+    const listed = JSON.parse(
+      (await tinybackup(["list", "--dest", dest, "--json"], { env })).stdout,
+    );
+    assert.deepEqual(
+      listed.map((b: { path: string; madeOn: string }) => [b.path, b.madeOn]).sort(),
+      [[a2.stdout.trimEnd(), "host-a"], [b2.stdout.trimEnd(), "host-b"]].sort(),
+      "host-a's rotation removed its own first backup only",
+    );
+    const restored = await tinybackup(["restore", b2.stdout.trimEnd(), "--to", "-"], { env });
+    assert.equal(restored.stdout, "b1\n");
+  },
+  withS3AndUnshare,
+);
