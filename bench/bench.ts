@@ -36,8 +36,18 @@ import {
   type Results,
   type Table,
 } from "./results.ts";
+import {
+  S3_LABELS,
+  s3Contenders,
+  s3ListContender,
+  s3Missing,
+  s3Url,
+  startBenchS3,
+  uploadBackups,
+} from "./s3.ts";
 import { SFTP_LABELS, sftpContenders, sftpMissing, sftpUrl, startBenchSshd } from "./sftp.ts";
 import type { SshServer } from "../tests/_sshd.ts";
+import type { S3Server } from "../tests/_s3.ts";
 import {
   BENCH_DATABASE,
   fillDatabase,
@@ -198,6 +208,7 @@ async function peakMemory(
   options: Options,
   work: string,
   sftp: SshServer | undefined,
+  s3: S3Server | undefined,
 ): Promise<MemoryResult[]> {
   const results: MemoryResult[] = [];
   const source = join(work, "memory.txt");
@@ -234,6 +245,10 @@ async function peakMemory(
         "gzip",
         sftpUrl(out),
       );
+    }
+    if (s3) {
+      await measure("s3", bytes, ["--file", source], "gzip", s3Url(s3, "memory"));
+      await s3.rclone(["purge", `s3:${s3.bucket}/memory`]);
     }
     await Deno.mkdir(folder);
     await Deno.link(source, join(folder, "memory.txt"));
@@ -276,6 +291,60 @@ async function sftpTable(
     title: `text file, ${humanBytes(options.dataBytes)}, to sshd on 127.0.0.1`,
     reference: SFTP_LABELS.scp,
     inputBytes: options.dataBytes,
+    timings,
+  };
+}
+
+/** The text file backed up to an S3 destination, against rclone of it gzip'd. */
+async function s3Table(
+  options: Options,
+  text: string,
+  work: string,
+  s3: S3Server | undefined,
+  missing: string | undefined,
+): Promise<Table> {
+  const compressed = join(work, "text.txt.gz");
+  progress(`S3, ${options.repeat} round(s)`);
+  let timings;
+  if (s3) {
+    await timeOnce(["sh", "-c", 'gzip -6 -c "$1" > "$2"', "sh", text, compressed]);
+    timings = await roundRobin(s3Contenders(s3, text, compressed), options.repeat);
+    await Deno.remove(compressed);
+  } else {
+    const contenders = s3Contenders(undefined, text, compressed);
+    timings = await roundRobin(contenders.map((c) => ({ ...c, missing })), 1);
+  }
+  return {
+    id: "s3",
+    group: "S3",
+    title: `text file, ${humanBytes(options.dataBytes)}, to moto_server on 127.0.0.1`,
+    reference: S3_LABELS.rclone,
+    inputBytes: options.dataBytes,
+    timings,
+  };
+}
+
+/** list of a prefix holding options.backupCount backups of one series. */
+async function s3ListTable(
+  options: Options,
+  work: string,
+  s3: S3Server | undefined,
+  missing: string | undefined,
+): Promise<Table> {
+  const count = options.backupCount;
+  progress(`S3 list of ${count} backups, ${options.repeat} round(s)`);
+  let timings;
+  if (s3) {
+    await uploadBackups(s3, "many", seriesOf("notes.txt", join(work, "notes.txt"), count));
+    timings = await roundRobin([s3ListContender(s3)], options.repeat, true);
+    await s3.rclone(["purge", `s3:${s3.bucket}/many`]);
+  } else {
+    timings = await roundRobin([{ ...s3ListContender(undefined), missing }], 1);
+  }
+  return {
+    id: "s3-list",
+    group: "S3",
+    title: `list of ${count.toLocaleString("en-US")} backups of one series on moto_server`,
     timings,
   };
 }
@@ -412,7 +481,11 @@ async function main(): Promise<number> {
     const sftpProblem = await sftpMissing();
     await using sshd = sftpProblem ? undefined : await startBenchSshd();
     tables.push(await sftpTable(options, sources.text, work, sshd, sftpProblem));
-    const memory = timeMissing ? [] : await peakMemory(options, work, sshd);
+    const s3Problem = await s3Missing();
+    await using s3 = s3Problem ? undefined : await startBenchS3();
+    tables.push(await s3Table(options, sources.text, work, s3, s3Problem));
+    tables.push(await s3ListTable(options, work, s3, s3Problem));
+    const memory = timeMissing ? [] : await peakMemory(options, work, sshd, s3);
     const postgres = await postgresRows(options, work, !timeMissing);
     tables.push(postgres.table);
     memory.push(...postgres.memory);

@@ -2,6 +2,7 @@
 import type { Compression } from "../lib/backup/naming.ts";
 import { LABELS } from "./contenders.ts";
 import { FOLDER_KINDS, FOLDER_LABELS } from "./folders.ts";
+import { S3_LABELS } from "./s3.ts";
 import { SFTP_LABELS } from "./sftp.ts";
 import { POSTGRES_LABELS } from "./sources.ts";
 import {
@@ -28,6 +29,7 @@ export const DATA_KINDS = ["text", "random"] as const;
 const PEAK_LIMIT_MIB = 150;
 const GROWTH_LIMIT_MIB = 20;
 const LIST_PRUNE_LIMIT_SECONDS = 2;
+const S3_LIST_LIMIT_SECONDS = 5;
 
 function times(ratio: number): string {
   return Number.isFinite(ratio) ? `${ratio.toFixed(2)} ×` : "n/a";
@@ -129,6 +131,22 @@ export function evaluateGoals(r: Results): Goal[] {
       1.1,
     ),
   );
+  goals.push(
+    ratioGoal(
+      "S3 time, text",
+      "≤ 1.1 × (`rclone copyto` of the gzip'd file + tinybackup's local gzip)",
+      medianOf(r, "s3", S3_LABELS.backup) /
+        (medianOf(r, "s3", S3_LABELS.rclone) + medianOf(r, "gzip-text", LABELS.backup("gzip"))),
+      1.1,
+    ),
+  );
+  const s3List = medianOf(r, "s3-list", S3_LABELS.list);
+  goals.push({
+    measure: `list of ${r.backupCount.toLocaleString("en-US")} backups on S3`,
+    goal: `≤ ${S3_LIST_LIMIT_SECONDS} s`,
+    measured: known(s3List) ? `${s3List.toFixed(3)} s` : "n/a",
+    met: known(s3List) ? s3List <= S3_LIST_LIMIT_SECONDS : undefined,
+  });
   for (const source of MEMORY_SOURCES) {
     goals.push(...memoryGoals(r.memory.filter((m) => m.source === source), source));
   }

@@ -55,6 +55,7 @@ const MEMORY_SOURCE_NAMES: Record<MemorySource, string> = {
   sqlite: "SQLite database",
   postgres: "PostgreSQL database",
   sftp: "text file to an sftp:// destination",
+  s3: "text file to an s3:// destination",
 };
 
 function memoryTable(r: Results): string {
@@ -121,6 +122,12 @@ function method(r: Results): string {
     "`tinybackup --file TEXT --dest sftp://... --compress gzip` against `scp` of the same text " +
     "gzip'd beforehand (`gzip -6`), then `sync`; the goal adds tinybackup's own time for a local " +
     "gzip backup of the text (the gzip table) to scp's.",
+    "- S3: moto_server started for the run on 127.0.0.1 (`tests/_s3.ts`; an emulator that keeps " +
+    "objects in memory, so the server's side costs less than a real store's disk). " +
+    "`tinybackup --file TEXT --dest s3://... --compress gzip` against `rclone copyto` of the same " +
+    "text gzip'd beforehand; the goal adds tinybackup's local gzip time to rclone's. S3 list: " +
+    `${count} backups of one series uploaded directly (\`bench/s3.ts\`), then ` +
+    "`list --dest s3://... --json` with its output discarded.",
     "- PostgreSQL: a server started for the run (`tests/_postgres.ts`, fsync off), one table " +
     "of orders (numbers, names, hex notes, amounts, times) filled to the size given. " +
     "`tinybackup --postgres bench --compress gzip` against `pg_dump -Fc -d bench -f OUT`, " +

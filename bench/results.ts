@@ -20,9 +20,17 @@ export interface Table {
 
 /**
  * The sources whose peak memory is measured: a file (with every codec), and
- * the others with gzip; `sftp` is a file backed up to an SFTP destination.
+ * the others with gzip; `sftp` and `s3` are a file backed up to an SFTP or S3 destination.
  */
-export const MEMORY_SOURCES = ["file", "command", "folder", "sqlite", "postgres", "sftp"] as const;
+export const MEMORY_SOURCES = [
+  "file",
+  "command",
+  "folder",
+  "sqlite",
+  "postgres",
+  "sftp",
+  "s3",
+] as const;
 export type MemorySource = typeof MEMORY_SOURCES[number];
 
 /** Peak resident memory of one backup. */

@@ -35,6 +35,8 @@ export interface S3Server extends AsyncDisposable {
   env: Record<string, string>;
   /** The folder the AWS files point into: write `credentials` there to use it. */
   awsDir: string;
+  /** The environment that sets up rclone's remote `s3:` for this server. */
+  rcloneEnv: Record<string, string>;
   /** Runs rclone with the remote `s3:` set up for this server; its stdout. */
   rclone(args: string[]): Promise<Uint8Array>;
   /** Every key of the bucket, sorted. */
@@ -93,6 +95,7 @@ export async function startS3(): Promise<S3Server> {
         endpoint,
         bucket,
         awsDir,
+        rcloneEnv,
         env: {
           AWS_ACCESS_KEY_ID: KEY,
           AWS_SECRET_ACCESS_KEY: SECRET,
