@@ -5,6 +5,7 @@
 import { type CommandName, splitCommand } from "./lib/cli/commands.ts";
 import { printError, printResult } from "./lib/cli/output.ts";
 import { exitCodeOf, RunError, UsageError } from "./lib/errors.ts";
+import { closeStores } from "./lib/stores/open_stores.ts";
 import { VERSION } from "./lib/version.ts";
 
 type Command = (args: string[]) => Promise<void>;
@@ -35,7 +36,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     const { command, args } = splitCommand(argv);
     const run = await COMMANDS[command]();
-    await run(args);
+    try {
+      await run(args);
+    } finally {
+      await closeStores();
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof RunError) {

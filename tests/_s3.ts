@@ -43,6 +43,8 @@ export interface S3Server extends AsyncDisposable {
   keys(): Promise<string[]>;
   /** Keys of unfinished multipart uploads. */
   uploads(): Promise<string[]>;
+  /** Kills the server at once (SIGKILL), as a crash or a dropped network would end it. */
+  kill(): Promise<void>;
 }
 
 export async function startS3(): Promise<S3Server> {
@@ -119,6 +121,14 @@ export async function startS3(): Promise<S3Server> {
           return out.stdout;
         },
         keys: () => listing("list-type=2&max-keys=1000", "Key"),
+        async kill() {
+          try {
+            server.kill("SIGKILL");
+          } catch {
+            // It ended already.
+          }
+          await server.status;
+        },
         uploads: () => listing("uploads", "Key"),
         async [Symbol.asyncDispose]() {
           await stop();

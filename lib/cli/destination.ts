@@ -11,6 +11,7 @@ import {
   tooLongForFileSystem,
 } from "../io/kernel_path.ts";
 import { LocalStore } from "../stores/local_store.ts";
+import { opened } from "../stores/open_stores.ts";
 import type { Store } from "../stores/store.ts";
 import { isS3Url, parseS3Url } from "../stores/s3/s3_url.ts";
 import { isSftpUrl, parseSftpUrl } from "../stores/sftp/sftp_url.ts";
@@ -36,6 +37,16 @@ export async function openDestination(
   sshConfig?: string,
   retry = true,
   env: Record<string, string> = Deno.env.toObject(),
+): Promise<Store> {
+  return opened(await openStore(dest, mustExist, sshConfig, retry, env));
+}
+
+async function openStore(
+  dest: string,
+  mustExist: boolean,
+  sshConfig: string | undefined,
+  retry: boolean,
+  env: Record<string, string>,
 ): Promise<Store> {
   if (isSftpUrl(dest)) {
     const { host, path, location } = parseSftpUrl(dest);

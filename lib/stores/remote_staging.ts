@@ -11,7 +11,9 @@ import { createHash } from "node:crypto";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
+import { writeAll } from "../io/chunks.ts";
 import { createLockedFile, removeIfUnlocked } from "../io/locked_file.ts";
+import { ensureStateDir } from "../schedule/state.ts";
 import type { ScratchFile } from "./store.ts";
 
 /** `MACHINE.PID.UUID.partial`: who uploads it, so that a run on the same machine can tell a dead one's. */
@@ -80,6 +82,32 @@ function existsSync(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The series lock of a store on another host, held on this machine (see
+ * Store.tryLock): runs here of one series to one destination take turns,
+ * as with a local folder. Other machines have series of their own (a
+ * backup records where it was made), so they need no turn.
+ */
+export async function localSeriesLock(
+  location: string,
+  key: string,
+  holder: string,
+): Promise<AsyncDisposable | { heldBy: string }> {
+  const folder = join(await ensureStateDir(), "locks");
+  await Deno.mkdir(folder, { recursive: true, mode: 0o700 });
+  const where = createHash("sha256").update(location).digest("hex").slice(0, 16);
+  const path = join(folder, `${where}-${key}.lock`);
+  // Never removed: removing one while another run opens it would give two locks.
+  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  if (!(await file.tryLock(true))) {
+    file.close();
+    return { heldBy: (await Deno.readTextFile(path).catch(() => "")).trim() };
+  }
+  await file.truncate(0);
+  writeAll(file, new TextEncoder().encode(holder + "\n"));
+  return { [Symbol.asyncDispose]: () => Promise.resolve(file.close()) };
 }
 
 /** A scratch file for a run to a remote store (see Store.scratchFile), in a private local folder. */

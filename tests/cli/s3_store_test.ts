@@ -113,7 +113,8 @@ test("a backup larger than a part goes up in parts, unchanged, and restores byte
   await using s3 = await startS3();
   await using dir = await tempDir();
   const env = s3.env;
-  const dest = `s3://${s3.bucket}/big`;
+  // Odd characters in the key, as the server-side copy that publishes it names its source.
+  const dest = `s3://${s3.bucket}/big +%ü`;
   const source = `${dir.path}/random.bin`;
   // Incompressible: the stored object is three parts of 8 MiB and a last one.
   const content = new Uint8Array(26 * 1024 * 1024);
@@ -125,7 +126,7 @@ test("a backup larger than a part goes up in parts, unchanged, and restores byte
   assert.equal(r.code, 0, r.stderr);
   assert.ok(sameBytes(await objectOf(s3, r.stdout.trimEnd()), content), "stored as sent");
   assert.deepEqual(await s3.uploads(), [], "no upload left unfinished");
-  assert.deepEqual(await visibleObjects(s3, "big"), [r.stdout.trimEnd().split("/").pop()]);
+  assert.deepEqual(await visibleObjects(s3, "big +%ü"), [r.stdout.trimEnd().split("/").pop()]);
   const out = `${dir.path}/out.bin`;
   const restored = await tinybackup(["restore", r.stdout.trimEnd(), "--to", out], { env });
   assert.equal(restored.code, 0, restored.stderr);
@@ -387,3 +388,133 @@ test(
   },
   withS3AndUnshare,
 );
+
+test("metadata is read from one cached object, and a cache entry that does not match its metadata is not believed", async () => {
+  await using s3 = await startS3();
+  await using dir = await tempDir();
+  const env = s3.env;
+  const dest = `s3://${s3.bucket}/many`;
+  const made: string[] = [];
+  for (let batch = 0; batch < 9; batch++) {
+    const runs = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        tinybackup(["--stdin", "--name", `s${batch * 4 + i}`, "--dest", dest], {
+          env,
+          stdin: `content ${batch * 4 + i}\n`,
+        })
+      ),
+    );
+    for (const r of runs) {
+      assert.equal(r.code, 0, r.stderr);
+      made.push(r.stdout.trimEnd());
+    }
+  }
+  const cacheKey = "many/.tinybackup/cache/metadata.json";
+  // Each run reads every metadata object: one that read 32 anew wrote the cache.
+  assert.ok((await s3.keys()).includes(cacheKey), "the cache was written");
+  const first = await tinybackup(["list", "--dest", dest, "--json"], { env });
+  assert.equal(first.code, 0, first.stderr);
+  const listed = JSON.parse(first.stdout);
+  assert.deepEqual(listed.map((b: { path: string }) => b.path).sort(), made.sort());
+
+  // A planted entry: another size for the first backup, under the right name.
+  const cache = JSON.parse(
+    new TextDecoder().decode(await s3.rclone(["cat", `s3:${s3.bucket}/${cacheKey}`])),
+  );
+  const [name, text] = cache[0];
+  cache[0] = [name, text.replace(/"size": \d+/, '"size": 999999')];
+  await Deno.writeTextFile(`${dir.path}/cache.json`, JSON.stringify(cache));
+  await s3.rclone(["copyto", `${dir.path}/cache.json`, `s3:${s3.bucket}/${cacheKey}`]);
+  const again = await tinybackup(["list", "--dest", dest, "--json"], { env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(JSON.parse(again.stdout), listed, "the planted size is not believed");
+  const verified = await tinybackup(["verify", "--dest", dest], { env });
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.equal(verified.stdout.split("\n").filter((line) => line.startsWith("ok ")).length, 36);
+});
+
+test("two runs of one series on one machine take turns: the second waits, then says who holds it", async () => {
+  await using s3 = await startS3();
+  await using dir = await tempDir();
+  const env = { ...s3.env, XDG_STATE_HOME: dir.path };
+  const dest = `s3://${s3.bucket}/turns`;
+  // The first run holds the series while its pipe stays open.
+  const [program, ...args] = commandLine(["--stdin", "--name", "pipe", "--dest", dest]);
+  const first = new Deno.Command(program, {
+    args,
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = first.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("first\n"));
+  // The lock is a file of this machine's state folder; its holder writes itself into it.
+  const locks = join(dir.path, "tinybackup", "locks");
+  const holder = async () => {
+    const entries = await Array.fromAsync(Deno.readDir(locks)).catch(() => []);
+    for (const entry of entries) {
+      if ((await Deno.readTextFile(join(locks, entry.name))).trim()) return true;
+    }
+    return false;
+  };
+  for (let i = 0; i < 400 && !(await holder()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.ok(await holder(), "the first run holds the series");
+  const second = await tinybackup(
+    ["--stdin", "--name", "pipe", "--dest", dest, "--lock-wait", "1"],
+    {
+      env,
+      stdin: "second\n",
+    },
+  );
+  assert.equal(second.code, 1);
+  assert.match(
+    second.stderr,
+    /another run of 'pipe' to s3:\/\/tinybackup-test\/turns has been running since .* \(pid \d+\); this run made no backup/,
+  );
+  await writer.close();
+  const done = await first.output();
+  assert.equal(done.code, 0, new TextDecoder().decode(done.stderr));
+  assert.deepEqual(
+    JSON.parse((await tinybackup(["list", "--dest", dest, "--json"], { env })).stdout).length,
+    1,
+  );
+});
+
+test("a server gone mid-upload fails the run with exit 1 after a few tries, saying so", async () => {
+  await using s3 = await startS3();
+  const env = s3.env;
+  const dest = `s3://${s3.bucket}/gone`;
+  const [program, ...args] = commandLine(
+    ["--stdin", "--name", "pipe", "--dest", dest, "--compress", "none"],
+  );
+  const child = new Deno.Command(program, {
+    args,
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const piece = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < 20; i++) await writer.write(piece);
+  for (let i = 0; i < 200 && (await s3.uploads()).length === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal((await s3.uploads()).length, 1, "an upload in progress");
+  await s3.kill();
+  // What is still to come goes nowhere: the run fails on the parts it cannot send.
+  for (let i = 0; i < 20; i++) await writer.write(piece).catch(() => {});
+  await writer.close().catch(() => {});
+  const out = await child.output();
+  const said = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, said);
+  assert.equal(new TextDecoder().decode(out.stdout), "");
+  assert.match(
+    said,
+    /^tinybackup: error: cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:\d+ \(bucket tinybackup-test\): .*, 4 tries\n/,
+  );
+  assert.doesNotMatch(said, /Uncaught|    at /);
+});

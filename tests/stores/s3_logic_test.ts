@@ -119,13 +119,33 @@ Deno.test("awsSettings: the environment first, then the profile's files, as the 
     awsSettings({ env: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" } }).region,
     "us-east-1",
   );
+  // "[profile default]" is the default profile too.
+  assert.equal(
+    awsSettings({
+      env: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" },
+      configFile: { path: "c", text: "[profile default]\nregion = ap-south-1\n" },
+    }).region,
+    "ap-south-1",
+  );
 });
 
 Deno.test("awsSettings: no keys, a half key or a bad endpoint is an error with a hint", () => {
   for (
     const inputs of [
       { env: {} },
-      { env: { AWS_ACCESS_KEY_ID: "only-the-id" } },
+      { env: { AWS_ACCESS_KEY_ID: "only-the-id" }, ...files },
+      { env: { AWS_SECRET_ACCESS_KEY: "only-the-secret" }, ...files },
+      {
+        env: { AWS_PROFILE: "sso" },
+        configFile: { path: "c", text: "[profile sso]\nsso_session = x\n" },
+      },
+      {
+        env: {
+          AWS_ACCESS_KEY_ID: "a",
+          AWS_SECRET_ACCESS_KEY: "b",
+          AWS_ENDPOINT_URL: "https://u:p@h",
+        },
+      },
       { env: { AWS_PROFILE: "missing" }, ...files },
       { env: { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b", AWS_ENDPOINT_URL: "s3.x" } },
     ]
@@ -137,6 +157,30 @@ Deno.test("awsSettings: no keys, a half key or a bad endpoint is an error with a
   assert.throws(
     () => awsSettings({ env: { AWS_PROFILE: "missing" }, ...files }),
     /profile 'missing' has no keys in \/h\/\.aws\/credentials/,
+  );
+  assert.throws(
+    () => awsSettings({ env: { AWS_ACCESS_KEY_ID: "only-the-id" }, ...files }),
+    /^Error: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not/,
+    "half a key in the environment does not fall back to the files",
+  );
+  assert.throws(
+    () =>
+      awsSettings({
+        env: { AWS_PROFILE: "sso" },
+        configFile: { path: "c", text: "[profile sso]\nsso_session = x\n" },
+      }),
+    /profile 'sso' gets its keys through sso_session, which tinybackup does not support/,
+  );
+  assert.throws(
+    () =>
+      awsSettings({
+        env: {
+          AWS_ACCESS_KEY_ID: "a",
+          AWS_SECRET_ACCESS_KEY: "b",
+          AWS_ENDPOINT_URL: "https://u:p@h",
+        },
+      }),
+    (error: Error) => /a user or a password/.test(error.message) && !error.message.includes("u:p"),
   );
 });
 
@@ -151,14 +195,19 @@ Deno.test("parseIni: sections, comments, nested blocks; a stray line names its f
 Deno.test("S3 XML: listings, pages, errors, entities", () => {
   const page = parseListPage(
     `<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>` +
-      `<Contents><Key>h/a &amp; b</Key><LastModified>2026-12-04T01:55:09.000Z</LastModified><Size>5</Size></Contents>` +
+      `<Contents><Key>h/a &amp; b</Key><LastModified>2026-12-04T01:55:09.000Z</LastModified><ETag>&quot;abc&quot;</ETag><Size>5</Size></Contents>` +
       `<Contents><Key>h/c</Key><LastModified>2026-12-04T01:55:10.000Z</LastModified><Size>7</Size></Contents>` +
       `</ListBucketResult>`,
   );
   assert.deepEqual(page, {
     objects: [
-      { key: "h/a & b", size: 5, lastModified: Date.UTC(2026, 11, 4, 1, 55, 9) / 1000 },
-      { key: "h/c", size: 7, lastModified: Date.UTC(2026, 11, 4, 1, 55, 10) / 1000 },
+      {
+        key: "h/a & b",
+        size: 5,
+        etag: '"abc"',
+        lastModified: Date.UTC(2026, 11, 4, 1, 55, 9) / 1000,
+      },
+      { key: "h/c", size: 7, etag: "", lastModified: Date.UTC(2026, 11, 4, 1, 55, 10) / 1000 },
     ],
     next: "t&1",
   });
@@ -179,6 +228,9 @@ Deno.test("S3 XML: listings, pages, errors, entities", () => {
     }],
     next: { keyMarker: "k", uploadIdMarker: "u" },
   });
+  // A truncated page that says not where to go on would be listed again forever.
+  assert.throws(() => parseListPage("<r><IsTruncated>true</IsTruncated></r>"), /continuation/);
+  assert.throws(() => parseUploadsPage("<r><IsTruncated>true</IsTruncated></r>"), /next marker/);
   assert.equal(text("<Error><Code>NoSuchBucket</Code></Error>", "Code"), "NoSuchBucket");
   assert.equal(text("<a>&#60;&#x3e;&quot;&apos;</a>", "a"), `<>"'`);
   assert.equal(

@@ -45,14 +45,21 @@ export function awsSettings(inputs: AwsInputs): AwsSettings {
   const credentials = inputs.credentialsFile
     ? sectionOf(inputs.credentialsFile, profile)
     : undefined;
-  // The config file names a profile's section "profile NAME", except "default".
+  // The config file names a profile's section "profile NAME"; "default" may go without.
   const config = inputs.configFile
-    ? sectionOf(inputs.configFile, profile === "default" ? "default" : `profile ${profile}`)
+    ? sectionOf(inputs.configFile, `profile ${profile}`) ??
+      (profile === "default" ? sectionOf(inputs.configFile, "default") : undefined)
     : undefined;
   const region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ??
     config?.values.region ?? DEFAULT_REGION;
   const endpoint = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL) ??
     config?.values.endpoint_url;
+  if (endpoint !== undefined && /^[a-z]+:\/\/[^/]*@/i.test(endpoint)) {
+    throw new AwsConfigError(
+      "the S3 endpoint has a user or a password in it; keys go in ~/.aws/credentials",
+      "set AWS_ENDPOINT_URL to the store's URL alone, e.g. https://s3.example.com",
+    );
+  }
   if (endpoint !== undefined && !/^https?:\/\/[^/]+/i.test(endpoint)) {
     throw new AwsConfigError(
       `the S3 endpoint '${endpoint}' is not an http:// or https:// URL`,
@@ -65,6 +72,15 @@ export function awsSettings(inputs: AwsInputs): AwsSettings {
   };
   const envKey = nonEmpty(env.AWS_ACCESS_KEY_ID);
   const envSecret = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  if ((envKey === undefined) !== (envSecret === undefined)) {
+    // As the AWS CLI: half a key in the environment is an error, not a reason to look elsewhere.
+    throw new AwsConfigError(
+      `${envKey === undefined ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID"} is set but ${
+        envKey === undefined ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY"
+      } is not`,
+      "set both, or unset both to use ~/.aws/credentials",
+    );
+  }
   if (envKey !== undefined && envSecret !== undefined) {
     const token = nonEmpty(env.AWS_SESSION_TOKEN);
     return {
@@ -88,6 +104,20 @@ export function awsSettings(inputs: AwsInputs): AwsSettings {
         keysFrom: section.path,
       };
     }
+  }
+  const unsupported = [
+    "role_arn",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+  ]
+    .find((key) => credentials?.values[key] !== undefined || config?.values[key] !== undefined);
+  if (unsupported) {
+    throw new AwsConfigError(
+      `profile '${profile}' gets its keys through ${unsupported}, which tinybackup does not support`,
+      "give the profile aws_access_key_id and aws_secret_access_key of its own (an IAM user's keys, limited to the bucket)",
+    );
   }
   throw new AwsConfigError(
     `no S3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set, and profile '${profile}' has no keys in ${

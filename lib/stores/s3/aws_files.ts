@@ -11,11 +11,12 @@ import { AwsConfigError, type AwsSettings, awsSettings } from "./aws_config.ts";
 export async function awsSettingsHere(
   env: Record<string, string | undefined>,
 ): Promise<AwsSettings> {
-  const home = env.HOME ?? "";
+  // Without a home, ~/.aws is nowhere (not the current folder).
+  const inHome = (name: string) => env.HOME ? join(env.HOME, ".aws", name) : undefined;
   const credentials = await optionalFile(
-    env.AWS_SHARED_CREDENTIALS_FILE || join(home, ".aws", "credentials"),
+    env.AWS_SHARED_CREDENTIALS_FILE || inHome("credentials"),
   );
-  const config = await optionalFile(env.AWS_CONFIG_FILE || join(home, ".aws", "config"));
+  const config = await optionalFile(env.AWS_CONFIG_FILE || inHome("config"));
   try {
     return awsSettings({
       env,
@@ -46,7 +47,10 @@ export async function checkKeysForJobs(jobEnv: Record<string, string>): Promise<
 }
 
 /** The file at `path`, or undefined if there is none. */
-async function optionalFile(path: string): Promise<{ path: string; text: string } | undefined> {
+async function optionalFile(
+  path: string | undefined,
+): Promise<{ path: string; text: string } | undefined> {
+  if (path === undefined) return undefined;
   try {
     return { path, text: await Deno.readTextFile(path) };
   } catch (error) {

@@ -10,11 +10,14 @@ import { RunError } from "../../errors.ts";
 import type { AwsSettings } from "./aws_config.ts";
 import { text } from "./s3_xml.ts";
 
-/** Tries of one request: the first and three more, 0.5, 1 and 2 s apart (with jitter). */
+/** Tries of one request: the first and three more, 0.25, 0.5 and 1 s apart (with jitter). */
 const TRIES = 4;
 
-/** How long a request other than a download may take before it is tried again. */
+/** How long a request may take before it is tried again, at least... */
 const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** ...and at most this slow a link (bytes a second) for a large body. */
+const SLOWEST_LINK = 32 * 1024;
 
 /** A failure the server explained: its HTTP status and S3 error code. */
 export class S3Error extends Error {
@@ -31,6 +34,14 @@ export interface S3Request {
   headers?: Record<string, string>;
   /** Whole, so that a retry can send it again. */
   body?: Uint8Array<ArrayBuffer> | string;
+}
+
+/** An answer, read whole: every request here is small or ranged. */
+export interface S3Answer {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+  text(): string;
 }
 
 export class S3Client {
@@ -70,32 +81,45 @@ export class S3Client {
   }
 
   /**
-   * Sends `request`, tried again on a network error, a timeout, 429 or 5xx.
+   * Sends `request` and reads its answer whole, tried again on a network
+   * error, a timeout, 429 or 5xx (and the errors S3 sends inside a 200 of
+   * a copy or a completed upload).
    * @returns the answer, when its status is one of `ok`
    * @throws {S3Error} for any other status the server gave
    * @throws {RunError} when the endpoint cannot be reached
    */
-  async send(request: S3Request, ok: readonly number[] = [200]): Promise<Response> {
+  async send(request: S3Request, ok: readonly number[] = [200]): Promise<S3Answer> {
     let lastProblem = "";
+    const bodyBytes = typeof request.body === "string"
+      ? request.body.length
+      : request.body?.length ?? 0;
+    const timeout = Math.max(REQUEST_TIMEOUT_MS, (bodyBytes / SLOWEST_LINK) * 1000);
     for (let attempt = 1; attempt <= TRIES; attempt++) {
       if (attempt > 1) await backoff(attempt);
-      let response: Response;
+      let answer: S3Answer;
       try {
-        response = await this.#aws.fetch(this.url(request.key ?? "", request.query), {
+        const response = await this.#aws.fetch(this.url(request.key ?? "", request.query), {
           method: request.method,
           headers: request.headers ?? {},
           ...(request.body === undefined ? {} : { body: request.body }),
-          // A download's body may take long; its head is what is waited for here.
-          ...(request.method === "GET" ? {} : { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }),
+          signal: AbortSignal.timeout(timeout),
         });
+        const body = new Uint8Array(await response.arrayBuffer());
+        answer = {
+          status: response.status,
+          headers: response.headers,
+          body,
+          text: () => new TextDecoder().decode(body),
+        };
       } catch (error) {
         lastProblem = error instanceof Error ? error.message : String(error);
         continue;
       }
-      this.#learnClock(response);
-      if (ok.includes(response.status)) return response;
-      const body = request.method === "HEAD" ? "" : await response.text().catch(() => "");
-      const error = s3Error(response.status, body);
+      this.#learnClock(answer.headers);
+      const error = ok.includes(answer.status)
+        ? errorIn200(request, answer)
+        : s3Error(answer.status, request.method === "HEAD" ? "" : answer.text());
+      if (!error) return answer;
       if (!retryable(error)) throw error;
       lastProblem = `${error.status} ${error.code}`;
     }
@@ -105,10 +129,23 @@ export class S3Client {
     );
   }
 
-  #learnClock(response: Response): void {
-    const date = Date.parse(response.headers.get("date") ?? "");
+  #learnClock(headers: Headers): void {
+    const date = Date.parse(headers.get("date") ?? "");
     if (!Number.isNaN(date)) this.clockOffset = (date - Date.now()) / 1000;
   }
+}
+
+/**
+ * The error a copy or a CompleteMultipartUpload may send inside a 200 (its
+ * status is sent before the work is done), taken for a server error.
+ */
+function errorIn200(request: S3Request, answer: S3Answer): S3Error | undefined {
+  const mayHide = request.method === "POST" ||
+    (request.method === "PUT" && request.headers?.["x-amz-copy-source"] !== undefined);
+  if (!mayHide || answer.status !== 200) return undefined;
+  const body = answer.text();
+  if (!/^\s*(<\?xml[^>]*\?>)?\s*<Error>/.test(body)) return undefined;
+  return s3Error(500, body);
 }
 
 /** The S3 error an answer with `status` and `body` (S3's XML) describes. */
@@ -120,11 +157,11 @@ export function s3Error(status: number, body: string): S3Error {
 
 function retryable(error: S3Error): boolean {
   return error.status >= 500 || error.status === 429 || error.code === "RequestTimeout" ||
-    error.code === "SlowDown";
+    error.code === "SlowDown" || error.code === "InternalError";
 }
 
 async function backoff(attempt: number): Promise<void> {
-  const ms = 250 * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
+  const ms = 250 * 2 ** (attempt - 2) * (0.75 + Math.random() / 2);
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -41,6 +41,8 @@ export function decodeEntities(value: string): string {
 export interface ListedObject {
   key: string;
   size: number;
+  /** As the server quotes it: for an object put whole, its MD5 in hex. */
+  etag: string;
   /** Seconds since the epoch. */
   lastModified: number;
 }
@@ -50,11 +52,16 @@ export function parseListPage(xml: string): { objects: ListedObject[]; next?: st
   const objects = elements(xml, "Contents").map((entry) => ({
     key: text(entry, "Key") ?? "",
     size: Number(text(entry, "Size") ?? 0),
+    etag: text(entry, "ETag") ?? "",
     lastModified: Date.parse(text(entry, "LastModified") ?? "") / 1000,
   }));
-  const truncated = text(xml, "IsTruncated") === "true";
+  if (text(xml, "IsTruncated") !== "true") return { objects };
   const next = text(xml, "NextContinuationToken");
-  return { objects, ...(truncated && next !== undefined ? { next } : {}) };
+  // Going on without a token would list the first page again, forever.
+  if (next === undefined) {
+    throw new Error("S3 listed a truncated page without a continuation token");
+  }
+  return { objects, next };
 }
 
 export interface ListedUpload {
@@ -74,13 +81,11 @@ export function parseUploadsPage(
     initiated: Date.parse(text(entry, "Initiated") ?? "") / 1000,
   }));
   if (text(xml, "IsTruncated") !== "true") return { uploads };
-  return {
-    uploads,
-    next: {
-      keyMarker: text(xml, "NextKeyMarker") ?? "",
-      uploadIdMarker: text(xml, "NextUploadIdMarker") ?? "",
-    },
-  };
+  const keyMarker = text(xml, "NextKeyMarker");
+  if (keyMarker === undefined || keyMarker === "") {
+    throw new Error("S3 listed a truncated page of uploads without a next marker");
+  }
+  return { uploads, next: { keyMarker, uploadIdMarker: text(xml, "NextUploadIdMarker") ?? "" } };
 }
 
 /** The body of a CompleteMultipartUpload request. */

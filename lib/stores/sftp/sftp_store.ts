@@ -22,6 +22,7 @@ import type { SshHost } from "../../ssh/ssh_host.ts";
 import {
   isAbandoned,
   localScratchFile,
+  localSeriesLock,
   removeLocalScratchLeftovers,
   stagedName,
 } from "../remote_staging.ts";
@@ -330,6 +331,10 @@ export class SftpStore implements Store {
       }
       throw this.#usage(error, `cannot publish ${name} in ${this.location}`);
     }
+  }
+
+  tryLock(key: string, holder: string): Promise<AsyncDisposable | { heldBy: string }> {
+    return localSeriesLock(this.location, key, holder);
   }
 
   scratchFile(): ScratchFile {
