@@ -185,24 +185,42 @@ async function openerOf(path: string): Promise<number> {
   throw new Error(`nothing opened ${path}`);
 }
 
-/** The first process that has `path` open for writing here: the SFTP server writing a staged file. */
+/** A process that has a staged file in `folder` open here (an SFTP server writing it), if any. */
+async function anyWriterOf(folder: string): Promise<number | undefined> {
+  const { stdout } = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      'find /proc/[0-9]*/fd -lname "$1/*.partial" 2>/dev/null | head -n 1',
+      "sh",
+      folder,
+    ],
+    stdout: "piped",
+  }).output();
+  const pid = /^\/proc\/(\d+)\//.exec(new TextDecoder().decode(stdout))?.[1];
+  return pid === undefined ? undefined : Number(pid);
+}
+
+/** The first process that has a staged file in `folder` open for writing: the SFTP server writing it. */
 async function writerOf(folder: string): Promise<number> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const { stdout } = await new Deno.Command("sh", {
-      args: [
-        "-c",
-        'find /proc/[0-9]*/fd -lname "$1/*.partial" 2>/dev/null | head -n 1',
-        "sh",
-        folder,
-      ],
-      stdout: "piped",
-    }).output();
-    const pid = /^\/proc\/(\d+)\//.exec(new TextDecoder().decode(stdout))?.[1];
-    if (pid) return Number(pid);
+    const pid = await anyWriterOf(folder);
+    if (pid !== undefined) return pid;
     await new Promise((wake) => setTimeout(wake, 5));
   }
   throw new Error(`nothing wrote in ${folder}`);
+}
+
+/**
+ * Waits until no process has a staged file in `folder` open: the server of a
+ * killed run lingers a moment, and must not be taken for the next run's.
+ */
+async function noWriterIn(folder: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (await anyWriterOf(folder) !== undefined) {
+    if (Date.now() > deadline) throw new Error(`something still writes in ${folder}`);
+    await new Promise((wake) => setTimeout(wake, 20));
+  }
 }
 
 test("a killed run and a dropped connection leave no visible partial and lose no backup; the next run clears up", async () => {
@@ -240,6 +258,7 @@ test("a killed run and a dropped connection leave no visible partial and lose no
       assert.match(new TextDecoder().decode(stderr), /SFTP connection to tbtest was lost/);
     }
     assert.deepEqual(await visibleFiles(folder), [old], `${how}: the old backup is there, alone`);
+    await noWriterIn(`${folder}/.tinybackup/tmp`);
   }
   // The next run removes what the killed run left, and backs up.
   const next = await tinybackup(["--file", source, "--dest", dest, ...ssh, "--keep", "1"]);
