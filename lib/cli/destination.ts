@@ -13,6 +13,7 @@ import {
 import { LocalStore } from "../stores/local_store.ts";
 import { opened } from "../stores/open_stores.ts";
 import type { Store } from "../stores/store.ts";
+import { isFtpUrl, parseFtpUrl } from "../stores/ftp/ftp_url.ts";
 import { isS3Url, parseS3Url } from "../stores/s3/s3_url.ts";
 import { isSftpUrl, parseSftpUrl } from "../stores/sftp/sftp_url.ts";
 import type { SeriesArgs } from "./args.ts";
@@ -24,7 +25,7 @@ const STAGING_FOLDER = `${METADATA_DIR}/tmp`;
 const DEEPEST_INSIDE = `/${STAGING_FOLDER}/`.length + NAME_MAX;
 
 /**
- * The store for `dest`: a local folder, an `sftp://` or an `s3://` URL; with
+ * The store for `dest`: a local folder, or an `sftp://`, `s3://`, `ftp://` or `ftps://` URL; with
  * `mustExist`, it must already exist (a backup creates it, nothing else does).
  * @param sshConfig the ssh config file for an SFTP destination (ssh -F)
  * @param retry false to try a remote host once, not again while it is down
@@ -65,6 +66,7 @@ async function openStore(
     return store;
   }
   if (isS3Url(dest)) return await openS3Destination(dest, mustExist, env);
+  if (isFtpUrl(dest)) return await openFtpDestination(dest, mustExist, env);
   return await openLocalDestination(dest, mustExist);
 }
 
@@ -82,6 +84,26 @@ async function openS3Destination(
   const settings = await awsSettingsHere(env);
   const store = new S3Store(location, settings, bucket, prefix, STAGING_FOLDER);
   if (mustExist) await store.folderExists();
+  return store;
+}
+
+async function openFtpDestination(
+  dest: string,
+  mustExist: boolean,
+  env: Record<string, string>,
+): Promise<Store> {
+  const destination = parseFtpUrl(dest);
+  // Loaded only for FTP, so that other backups never pay for it.
+  const [{ FtpStore }, { ftpSettingsHere }] = await Promise.all([
+    import("../stores/ftp/ftp_store.ts"),
+    import("../stores/ftp/ftp_settings.ts"),
+  ]);
+  const { login, ca } = await ftpSettingsHere(env, destination);
+  const store = new FtpStore(destination.location, destination, login, STAGING_FOLDER, ca);
+  if (mustExist && !(await store.folderExists())) {
+    await store.close();
+    throw new UsageError(`destination not found: ${dest}`);
+  }
   return store;
 }
 

@@ -69,7 +69,9 @@ Scheduling options (jobs run with at(1); see 'tinybackup doctor'):
 DIR is a local folder, or sftp://[USER@]HOST[:PORT]/PATH (PATH absolute; /~/PATH in the
 login's home) for a folder on another host, reached through the system ssh, or
 s3://BUCKET[/PREFIX] for S3-compatible storage (keys, region and endpoint as the AWS
-CLI finds them: AWS_ACCESS_KEY_ID..., AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL).
+CLI finds them: AWS_ACCESS_KEY_ID..., AWS_PROFILE, ~/.aws, AWS_ENDPOINT_URL), or
+ftps://[USER@]HOST[:PORT]/PATH (explicit TLS; ftp:// without) with the password in
+~/.netrc.
 
 Prints the new backup's path on stdout. Exit codes: 0 success (also when the
 content was unchanged), 1 the run failed, 2 bad usage or bad input.
@@ -79,7 +81,7 @@ const TEXTS: Record<CommandName, string> = {
   backup: MAIN,
   list: `Usage: tinybackup list --dest DIR [--file PATH | --name NAME] [--json]
 
-Lists the backups in DIR (a folder, an sftp:// or an s3:// URL), newest first: time,
+Lists the backups in DIR (a folder, or an sftp://, s3:// or ftp(s):// URL), newest first: time,
 original size, compression, path.
   --file PATH   only the backups of this file (or SQLite database)
   --name NAME   only the series NAME
@@ -95,7 +97,7 @@ original size, compression, path.
 Decompresses BACKUP, checks it against its sha256, and writes it to PATH (a
 file, or a folder to put it in under its series name; default: the current
 folder). Nothing is left at PATH if the check fails. BACKUP is a path, or the
-sftp:// or s3:// URL list prints for it.
+sftp://, s3:// or ftp(s):// URL list prints for it.
   --to -    write the content to stdout
   --force   replace PATH if it exists
   --ssh-config FILE   ssh's config file for an sftp:// BACKUP (ssh -F)
@@ -105,7 +107,7 @@ sftp:// or s3:// URL list prints for it.
 Decompresses and hashes every backup in DIR and compares it with its metadata.
 Prints "ok" or "bad" and the path for each; exits 1 if any is bad. Files that
 look like backups but have no valid metadata count as bad. DIR is a folder,
-an sftp:// or an s3:// URL.
+or an sftp://, s3:// or ftp(s):// URL.
   --json   a JSON array: each backup with ok (true or false) and problem
   --ssh-config FILE   ssh's config file for an sftp:// DIR (ssh -F)
 `,

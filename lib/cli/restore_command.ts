@@ -5,6 +5,7 @@ import { UsageError } from "../errors.ts";
 import { kernelPath } from "../io/kernel_path.ts";
 import { parseRestoreArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
+import { isFtpUrl } from "../stores/ftp/ftp_url.ts";
 import { isS3Url } from "../stores/s3/s3_url.ts";
 import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { helpFor } from "./help.ts";
@@ -13,7 +14,7 @@ import { printHelp, printPath } from "./output.ts";
 export async function restoreCommand(argv: string[]): Promise<void> {
   const args = parseRestoreArgs(argv);
   if (args.help) return printHelp(helpFor("restore"));
-  const { store, file } = isSftpUrl(args.backup)
+  const { store, file } = isSftpUrl(args.backup) || isFtpUrl(args.backup)
     ? await remoteBackup(args.backup, args.sshConfig)
     : isS3Url(args.backup)
     ? await s3Backup(args.backup)
@@ -32,7 +33,7 @@ export async function restoreCommand(argv: string[]): Promise<void> {
   printPath(await restoreToFile(store, backup, target, args.force));
 }
 
-/** A backup given by its sftp:// URL: its destination and its name there. */
+/** A backup given by its sftp:// or ftp(s):// URL: its destination and its name there. */
 async function remoteBackup(url: string, sshConfig: string | undefined) {
   const cut = url.replace(/\/+$/, "").lastIndexOf("/");
   let file: string;
@@ -41,7 +42,7 @@ async function remoteBackup(url: string, sshConfig: string | undefined) {
   } catch {
     throw new UsageError(`${url} has a bad %-escape`, "give the URL that list prints for it");
   }
-  if (cut < "sftp://".length || file === "") {
+  if (cut < url.indexOf("://") + 3 || file === "") {
     throw new UsageError(`not a backup's URL: ${url}`, "give the URL that list prints for it");
   }
   return { store: await openDestination(url.slice(0, cut), true, sshConfig), file };

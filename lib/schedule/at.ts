@@ -42,6 +42,9 @@ const KEPT_ENVIRONMENT = [
   "AWS_ENDPOINT_URL_S3",
   "AWS_CONFIG_FILE",
   "AWS_SHARED_CREDENTIALS_FILE",
+  // Where an FTP destination's password and extra trusted certificates are.
+  "NETRC",
+  "SSL_CERT_FILE",
 ];
 
 /** The environment a job runs with (TZ given apart: see userTimeZoneLine). */

@@ -516,5 +516,5 @@ test("a server gone mid-upload fails the run with exit 1 after a few tries, sayi
     said,
     /^tinybackup: error: cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:\d+ \(bucket tinybackup-test\): .*, 4 tries\n/,
   );
-  assert.doesNotMatch(said, /Uncaught|    at /);
+  assert.doesNotMatch(said, /Uncaught|\n\s+at /);
 });

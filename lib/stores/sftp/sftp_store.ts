@@ -26,6 +26,7 @@ import {
   removeLocalScratchLeftovers,
   stagedName,
 } from "../remote_staging.ts";
+import { escapeUrlPath } from "../remote_url.ts";
 import type { ScratchFile, Staged, Store } from "../store.ts";
 import { type Attrs, fileType, OPEN_FLAGS, S_IFDIR, S_IFREG, STATUS } from "./sftp_protocol.ts";
 import { SftpError, SftpSession } from "./sftp_session.ts";
@@ -73,10 +74,7 @@ export class SftpStore implements Store {
 
   /** The URL of `name`, %-escaped as URLs are: restore reads it back. */
   pathOf(name: string): string {
-    const escaped = name.split("/").map((part) =>
-      encodeURIComponent(part).replace(/%(2[146789ABC]|3[ABD]|40)/g, (e) => decodeURIComponent(e))
-    );
-    return [this.location.replace(/\/+$/, ""), ...escaped].join("/");
+    return [this.location.replace(/\/+$/, ""), escapeUrlPath(name)].join("/");
   }
 
   /** The session, connected on first use, and the folder resolved. */
