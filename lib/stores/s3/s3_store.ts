@@ -29,6 +29,7 @@ import { createHash } from "node:crypto";
 import { parseBackupFileName } from "../../backup/naming.ts";
 import type { Access } from "../../backup/permissions.ts";
 import { RunError, UsageError } from "../../errors.ts";
+import { releaseBuffers } from "../../io/release_buffers.ts";
 import {
   isAbandoned,
   localScratchFile,
@@ -204,7 +205,7 @@ export class S3Store implements Store {
           if (filled === part.length) {
             upload ??= await this.#startUpload();
             await upload.add(part);
-            part = new Uint8Array(partSize(upload.parts + 1));
+            part = upload.buffer(partSize(upload.parts + 1));
             filled = 0;
           }
         }
@@ -617,6 +618,8 @@ export class S3Store implements Store {
 /** A multipart upload in progress: parts go up a few at a time, in order of their numbers. */
 class MultipartUpload {
   #etags: string[] = [];
+  /** Part buffers whose parts are sent. */
+  #free: Uint8Array<ArrayBuffer>[] = [];
   #inFlight: Promise<void>[] = [];
   #size = 0;
   #failure: unknown;
@@ -632,7 +635,16 @@ class MultipartUpload {
     return this.#etags.length;
   }
 
-  /** Sends `part` (kept until sent: the caller gives a new buffer for the next). */
+  /**
+   * A buffer for the next part: one whose part is sent, else a new one.
+   * Reused, not left to the collector: parts come faster than it frees them.
+   */
+  buffer(size: number): Uint8Array<ArrayBuffer> {
+    const index = this.#free.findIndex((free) => free.length === size);
+    return index >= 0 ? this.#free.splice(index, 1)[0] : new Uint8Array(size);
+  }
+
+  /** Sends `part`, which stays the upload's until it is sent (then buffer() gives it again). */
   async add(part: Uint8Array<ArrayBuffer>): Promise<void> {
     if (this.#failure) throw this.#failure;
     const number = this.#etags.length + 1;
@@ -647,6 +659,9 @@ class MultipartUpload {
         body: part,
       }).then((answer) => {
         this.#etags[number - 1] = answer.headers.get("etag") ?? "";
+        this.#free.push(part);
+        // fetch copied the part: that copy is garbage now (see releaseBuffers).
+        releaseBuffers();
       }).catch((error) => {
         this.#failure ??= error;
       }),

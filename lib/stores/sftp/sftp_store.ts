@@ -18,6 +18,7 @@
  */
 import type { Access } from "../../backup/permissions.ts";
 import { RunError, UsageError } from "../../errors.ts";
+import { releaseBuffers } from "../../io/release_buffers.ts";
 import type { SshHost } from "../../ssh/ssh_host.ts";
 import {
   isAbandoned,
@@ -276,6 +277,8 @@ export class SftpStore implements Store {
             }),
           );
           offset += piece.length;
+          // Each piece and its packet are garbage once written (see releaseBuffers).
+          if (offset % (WINDOW * PIECE) < piece.length) releaseBuffers();
           if (inFlight.length >= WINDOW) await inFlight.shift();
           if (failure) throw await this.#writeFailure(session, failure);
         }
