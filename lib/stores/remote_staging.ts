@@ -14,7 +14,10 @@ import { UsageError } from "../errors.ts";
 import { writeAll } from "../io/chunks.ts";
 import { createLockedFile, removeIfUnlocked } from "../io/locked_file.ts";
 import { ensureStateDir } from "../schedule/state.ts";
-import type { ScratchFile } from "./store.ts";
+import type { ScratchFile, Store } from "./store.ts";
+
+/** The name of the file that tests whether a folder takes new files; a killed run may leave one. */
+export const PROBE_PREFIX = ".tinybackup-probe-";
 
 /** `MACHINE.PID.UUID.partial`: who uploads it, so that a run on the same machine can tell a dead one's. */
 export function stagedName(): string {
@@ -137,4 +140,22 @@ function localScratchFolder(): string {
     );
   }
   return folder;
+}
+
+/**
+ * Removes what killed runs left in a store on another host: staged files
+ * in `stagingFolder` and probes at the top, each once it is abandoned (see
+ * Store.removeIfAbandoned), and the local scratch files of runs to any.
+ */
+export async function removeRemoteLeftovers(
+  store: Pick<Store, "list" | "removeIfAbandoned">,
+  stagingFolder: string,
+): Promise<void> {
+  for (const name of await store.list(stagingFolder)) {
+    await store.removeIfAbandoned(`${stagingFolder}/${name}`);
+  }
+  for (const name of await store.list("")) {
+    if (name.startsWith(PROBE_PREFIX)) await store.removeIfAbandoned(name);
+  }
+  await removeLocalScratchLeftovers();
 }

@@ -22,7 +22,8 @@ import {
   isAbandoned,
   localScratchFile,
   localSeriesLock,
-  removeLocalScratchLeftovers,
+  PROBE_PREFIX,
+  removeRemoteLeftovers,
   stagedName,
 } from "../remote_staging.ts";
 import { escapeUrlPath } from "../remote_url.ts";
@@ -44,7 +45,6 @@ const CONNECT_TRIES = 3;
 /** How long the server may keep a command waiting. */
 const TIMEOUT_MS = 60_000;
 
-const PROBE_PREFIX = ".tinybackup-probe-";
 const PUBLISH_LOCK = "publish.lock";
 /** The file inside the lock folder whose time says when the lock was taken (LIST times are coarse). */
 const LOCK_OWNER = "owner";
@@ -489,13 +489,7 @@ export class FtpStore implements Store {
   }
 
   async removeLeftovers(): Promise<void> {
-    for (const name of await this.list(this.stagingFolder)) {
-      await this.removeIfAbandoned(`${this.stagingFolder}/${name}`);
-    }
-    for (const name of await this.list("")) {
-      if (name.startsWith(PROBE_PREFIX)) await this.removeIfAbandoned(name);
-    }
-    await removeLocalScratchLeftovers();
+    await removeRemoteLeftovers(this, this.stagingFolder);
   }
 }
 

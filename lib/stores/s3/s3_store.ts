@@ -34,7 +34,8 @@ import {
   isAbandoned,
   localScratchFile,
   localSeriesLock,
-  removeLocalScratchLeftovers,
+  PROBE_PREFIX,
+  removeRemoteLeftovers,
   stagedName,
 } from "../remote_staging.ts";
 import type { ScratchFile, Staged, Store } from "../store.ts";
@@ -74,8 +75,6 @@ const CACHE_REWRITE_AFTER = 32;
 
 /** The user metadata naming the stage an object was published from (see #isOurs). */
 const STAGE_HEADER = "x-amz-meta-tinybackup-stage";
-
-const PROBE_PREFIX = ".tinybackup-probe-";
 
 export class S3Store implements Store {
   readonly #client: S3Client;
@@ -564,14 +563,8 @@ export class S3Store implements Store {
   }
 
   async removeLeftovers(): Promise<void> {
-    for (const name of await this.list(this.stagingFolder)) {
-      await this.removeIfAbandoned(`${this.stagingFolder}/${name}`);
-    }
-    for (const name of await this.list("")) {
-      if (name.startsWith(PROBE_PREFIX)) await this.removeIfAbandoned(name);
-    }
+    await removeRemoteLeftovers(this, this.stagingFolder);
     await this.#abortAbandonedUploads();
-    await removeLocalScratchLeftovers();
   }
 
   /**

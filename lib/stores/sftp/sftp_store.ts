@@ -24,7 +24,8 @@ import {
   isAbandoned,
   localScratchFile,
   localSeriesLock,
-  removeLocalScratchLeftovers,
+  PROBE_PREFIX,
+  removeRemoteLeftovers,
   stagedName,
 } from "../remote_staging.ts";
 import { escapeUrlPath } from "../remote_url.ts";
@@ -40,8 +41,6 @@ const PIECE = 64 * 1024;
 
 /** A staged file of another host that has not changed for this long belongs to a dead run. */
 const ABANDONED_AFTER_SECONDS = 3600;
-
-const PROBE_PREFIX = ".tinybackup-probe-";
 
 /** How often an upload touches its staged file while it waits for its source. */
 const HEARTBEAT_MS = 10 * 60 * 1000;
@@ -450,13 +449,7 @@ export class SftpStore implements Store {
   }
 
   async removeLeftovers(): Promise<void> {
-    for (const name of await this.list(this.stagingFolder)) {
-      await this.removeIfAbandoned(`${this.stagingFolder}/${name}`);
-    }
-    for (const name of await this.list("")) {
-      if (name.startsWith(PROBE_PREFIX)) await this.removeIfAbandoned(name);
-    }
-    await removeLocalScratchLeftovers();
+    await removeRemoteLeftovers(this, this.stagingFolder);
   }
 }
 
