@@ -11,6 +11,13 @@ const ACCESS_ACL = nulTerminated("system.posix_acl_access");
 /** Linux errno values meaning "no such ACL" and "no ACLs on this file system". */
 const ENODATA = 61;
 const EOPNOTSUPP = 95;
+/**
+ * errno values the call itself never gives for these files, but that the
+ * runtime's own I/O on this thread (a non-blocking read: EAGAIN) can leave
+ * in errno between the call and the read of errno: the call is made again.
+ */
+const CLOBBERED = [4, 11]; // EINTR, EAGAIN
+const TRIES = 5;
 
 type Libc = ReturnType<typeof openLibc>;
 let libc: Libc | undefined;
@@ -36,18 +43,27 @@ function errno(c: Libc): number {
 export function hasAccessAcl(path: string): boolean {
   const c = linuxLibc();
   if (!c) return false;
-  if (c.getxattr(nulTerminated(path), ACCESS_ACL, null, 0n) >= 0) return true;
-  const code = errno(c);
-  if (code === ENODATA || code === EOPNOTSUPP) return false;
+  let code = 0;
+  for (let attempt = 0; attempt < TRIES; attempt++) {
+    if (c.getxattr(nulTerminated(path), ACCESS_ACL, null, 0n) >= 0) return true;
+    code = errno(c);
+    if (code === ENODATA || code === EOPNOTSUPP) return false;
+    if (!CLOBBERED.includes(code)) break;
+  }
   throw new Error(`cannot read the ACL of ${path} (errno ${code})`);
 }
 
 /** Removes the access ACL of the file at `path`, if it has one. */
 export function removeAccessAcl(path: string): void {
   const c = linuxLibc();
-  if (!c || c.removexattr(nulTerminated(path), ACCESS_ACL) === 0) return;
-  const code = errno(c);
-  if (code === ENODATA || code === EOPNOTSUPP) return;
+  if (!c) return;
+  let code = 0;
+  for (let attempt = 0; attempt < TRIES; attempt++) {
+    if (c.removexattr(nulTerminated(path), ACCESS_ACL) === 0) return;
+    code = errno(c);
+    if (code === ENODATA || code === EOPNOTSUPP) return;
+    if (!CLOBBERED.includes(code)) break;
+  }
   throw new Error(`cannot remove the ACL of ${path} (errno ${code})`);
 }
 
