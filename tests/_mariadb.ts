@@ -68,11 +68,17 @@ export async function startMariadb(): Promise<MariadbServer> {
   await Deno.chown(dir, owner.uid, owner.gid);
   const data = join(dir, "data");
   const socket = join(dir, "sock");
+  // Its own temporary folder: servers started at once in the shared /tmp
+  // remove each other's temporary tables.
+  const tmp = join(dir, "tmp");
+  await Deno.mkdir(tmp);
+  await Deno.chown(tmp, owner.uid, owner.gid);
   const install = await new Deno.Command("mariadb-install-db", {
     args: [
       "--no-defaults",
       `--datadir=${data}`,
       `--user=${user}`,
+      `--tmpdir=${tmp}`,
       "--skip-test-db",
       "--auth-root-authentication-method=socket",
     ],
@@ -82,22 +88,6 @@ export async function startMariadb(): Promise<MariadbServer> {
   if (!install.success) {
     throw new Error(`mariadb-install-db failed: ${new TextDecoder().decode(install.stderr)}`);
   }
-  const port = 20_000 + Math.floor(Math.random() * 40_000);
-  const server = new Deno.Command((await serverProgram())!, {
-    args: [
-      "--no-defaults",
-      `--datadir=${data}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      "--bind-address=127.0.0.1",
-      `--user=${user}`,
-      `--pid-file=${join(dir, "pid")}`,
-      `--log-error=${join(dir, "error.log")}`,
-      "--innodb-flush-log-at-trx-commit=0",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
   const home = join(dir, "home");
   await Deno.mkdir(home);
   await Deno.writeTextFile(join(home, ".my.cnf"), `[client]\nsocket=${socket}\nuser=root\n`, {
@@ -113,15 +103,44 @@ export async function startMariadb(): Promise<MariadbServer> {
     if (!out.success) throw new Error(`mariadb failed: ${new TextDecoder().decode(out.stderr)}`);
     return new TextDecoder().decode(out.stdout).trim();
   };
-  for (let i = 0;; i++) {
-    try {
-      await sql("SELECT 1");
-      break;
-    } catch (error) {
-      if (i === 200) throw error;
-      await new Promise((wake) => setTimeout(wake, 50));
+  const errorLog = join(dir, "error.log");
+  let server: Deno.ChildProcess | undefined;
+  // A random port may be taken (the server then ends); try another.
+  for (let attempt = 0; !server; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    await Deno.remove(errorLog).catch(() => undefined);
+    const started = new Deno.Command((await serverProgram())!, {
+      args: [
+        "--no-defaults",
+        `--datadir=${data}`,
+        `--socket=${socket}`,
+        `--port=${port}`,
+        "--bind-address=127.0.0.1",
+        `--user=${user}`,
+        `--tmpdir=${tmp}`,
+        `--pid-file=${join(dir, "pid")}`,
+        `--log-error=${errorLog}`,
+        "--innodb-flush-log-at-trx-commit=0",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    if (await answers(sql, started)) server = started;
+    else {
+      try {
+        started.kill("SIGKILL");
+      } catch {
+        // It had ended already.
+      }
+      await started.status;
+      const log = await Deno.readTextFile(errorLog).catch(() => "");
+      if (attempt === 9 || !/bind on tcp\/ip port|address already in use/i.test(log)) {
+        await Deno.remove(dir, { recursive: true });
+        throw new Error(`mariadbd did not start:\n${log}`);
+      }
     }
   }
+  const running = server;
   await sql(
     `CREATE USER secretive@localhost IDENTIFIED BY '${MY_SECRET}'; GRANT ALL ON *.* TO secretive@localhost`,
   );
@@ -130,9 +149,31 @@ export async function startMariadb(): Promise<MariadbServer> {
     socket,
     sql,
     async [Symbol.asyncDispose]() {
-      server.kill("SIGTERM");
-      await server.status;
+      running.kill("SIGTERM");
+      await running.status;
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/**
+ * Waits until the server takes a query; false if it ended first or is not
+ * up after a minute (a loaded CI machine starts InnoDB slowly).
+ */
+async function answers(
+  sql: (text: string) => Promise<string>,
+  server: Deno.ChildProcess,
+): Promise<boolean> {
+  let ended = false;
+  server.status.then(() => ended = true);
+  const deadline = Date.now() + 60_000;
+  while (!ended && Date.now() < deadline) {
+    try {
+      await sql("SELECT 1");
+      return true;
+    } catch {
+      await new Promise((wake) => setTimeout(wake, 100));
+    }
+  }
+  return false;
 }
