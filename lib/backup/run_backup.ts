@@ -23,7 +23,7 @@ import {
 } from "./metadata.ts";
 import { backupFileName, type Compression, parseBackupFileName } from "./naming.ts";
 import { type Access, backupAccess, PRIVATE } from "./permissions.ts";
-import { backupsToRemove, newestFirst, nextGeneration } from "./retention.ts";
+import { backupsToRemove, newestFirst, nextGeneration, type Retention } from "./retention.ts";
 import { lockSeries } from "./series_lock.ts";
 import { storedBytesProblem } from "./verify.ts";
 
@@ -33,8 +33,8 @@ export interface BackupOptions {
   name: string;
   store: Store;
   compression: Compression;
-  /** Keep this many newest backups of the series; 0 keeps all. */
-  keep: number;
+  /** Which backups of the series to keep (see retentionPlan). */
+  retention: Retention;
   /** Make a new backup even when the content equals the newest one. */
   force: boolean;
   /** Accept the last read of a source that never held still. */
@@ -329,7 +329,7 @@ async function firstUnusedSequence(
 }
 
 /**
- * Applies `keep` to the series, reading the destination again (under the
+ * Applies the retention policy to the series, reading the destination again (under the
  * series lock, so it holds exactly what this run left). The backup this run
  * made is never removed.
  */
@@ -339,14 +339,14 @@ async function rotate(options: BackupOptions, made: Backup): Promise<Backup[]> {
   const series = backups.filter((b) =>
     b.metadata.name === options.name && sameSeriesOrigin(b.metadata, origin)
   );
-  const doomed = (await backupsToRotate(options.store, series, options.keep, made))
+  const doomed = (await backupsToRotate(options.store, series, options.retention, made))
     .filter((b) => b.metadata.file !== made.metadata.file);
   await removeBackups(options.store, doomed);
   return doomed;
 }
 
 /**
- * What `keep` removes from one series (see backupsToRemove), less the spare
+ * What `retention` removes from one series (see retentionPlan), less the spare
  * copies of a version whose kept copy is damaged: those are the version's
  * last good copies. `whole` is a backup known to be intact (the one this
  * run made or checked), spared the re-read.
@@ -354,10 +354,10 @@ async function rotate(options: BackupOptions, made: Backup): Promise<Backup[]> {
 export async function backupsToRotate(
   store: Store,
   series: readonly Backup[],
-  keep: number,
+  retention: Retention,
   whole?: Backup,
 ): Promise<Backup[]> {
-  const doomed = backupsToRemove(series, keep);
+  const doomed = backupsToRemove(series, retention);
   const kept = new Map(
     series.filter((b) => !doomed.includes(b)).map((b) => [identityOf(b.metadata), b]),
   );

@@ -9,6 +9,12 @@ import { type Compression, COMPRESSIONS, seriesNameProblem } from "../backup/nam
 import { MAX_MINUTES, MIN_MINUTES, parseDuration } from "../schedule/duration.ts";
 import { parseTimeOfDay } from "../schedule/next_run.ts";
 import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
+import {
+  CALENDAR_RULES,
+  keepLast,
+  parseCalendarSpan,
+  type Retention,
+} from "../backup/retention.ts";
 import { parseExitCodes, type SourceSpec } from "../sources/source_spec.ts";
 import { connectionEnvironment } from "../sources/postgres/postgres_source.ts";
 import { mysqlConnectionEnvironment } from "../sources/mysql/mysql_source.ts";
@@ -19,6 +25,17 @@ import { resolve } from "node:path";
 
 /** Options every command knows. */
 const COMMON = { help: { type: "boolean", short: "h" } } as const;
+
+/** The retention options: `--keep` (last N versions) and the calendar rules. */
+const RETENTION = {
+  keep: { type: "string" },
+  "keep-hourly": { type: "string" },
+  "keep-daily": { type: "string" },
+  "keep-weekly": { type: "string" },
+  "keep-monthly": { type: "string" },
+  "keep-yearly": { type: "string" },
+  "keep-within": { type: "string" },
+} as const;
 
 const SERIES = {
   dest: { type: "string" },
@@ -39,7 +56,7 @@ export interface BackupArgs {
   dest: string;
   /** The ssh config file for --ssh and an sftp:// destination (ssh -F), absolute. */
   sshConfig?: string;
-  keep: number;
+  retention: Retention;
   compression: Compression;
   force: boolean;
   dryRun: boolean;
@@ -85,7 +102,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     split: { type: "boolean" },
     "exclude-db": { type: "string", multiple: true },
     ssh: { type: "string" },
-    keep: { type: "string" },
+    ...RETENTION,
     compress: { type: "string" },
     force: { type: "boolean" },
     "dry-run": { type: "boolean" },
@@ -103,7 +120,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   }, false);
   const name = v.string("name");
   const base = {
-    keep: DEFAULT_KEEP,
+    retention: keepLast(DEFAULT_KEEP),
     compression: "gzip" as Compression,
     force: v.flag("force"),
     dryRun: v.flag("dry-run"),
@@ -136,7 +153,6 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   if (base.quiet && base.verbose) {
     throw new UsageError("--quiet and --verbose cannot be used together");
   }
-  const keep = v.string("keep");
   const compress = v.string("compress");
   const lockWait = v.string("lock-wait");
   const schedule = scheduleArgs(v);
@@ -159,7 +175,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     name: seriesName(name ?? implied ?? defaultSeriesName(path!)),
     dest,
     ...destSshConfig(v, dest),
-    keep: keep === undefined ? DEFAULT_KEEP : parseKeep(keep),
+    retention: retentionArgs(v) ?? keepLast(DEFAULT_KEEP),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
     lockWaitSeconds: lockWait === undefined ? DEFAULT_LOCK_WAIT_SECONDS : parseLockWait(lockWait),
   };
@@ -462,27 +478,32 @@ export function parseVerifyArgs(args: string[]): SeriesArgs {
 }
 
 export interface PruneArgs extends SeriesArgs {
-  keep: number;
+  retention: Retention;
   dryRun: boolean;
 }
 
 export function parsePruneArgs(args: string[]): PruneArgs {
   const { values: v } = parse(
     args,
-    { ...SERIES, keep: { type: "string" }, "dry-run": { type: "boolean" } },
+    { ...SERIES, ...RETENTION, "dry-run": { type: "boolean" } },
     false,
   );
   const series = seriesArgs(v);
-  if (series.help) return { ...series, keep: 0, dryRun: false };
+  if (series.help) return { ...series, retention: keepLast(0), dryRun: false };
   if (series.name === undefined && series.file === undefined) {
     throw new UsageError(
       "prune needs --file or --name",
       "prune works on one file's backups at a time",
     );
   }
-  const keep = v.string("keep");
-  if (keep === undefined) throw new UsageError("prune needs --keep N");
-  return { ...series, keep: parseKeep(keep), dryRun: v.flag("dry-run") };
+  const retention = retentionArgs(v);
+  if (!retention) {
+    throw new UsageError(
+      "prune needs --keep N or a calendar rule",
+      "e.g. --keep 7, or --keep-daily 7 --keep-weekly 4",
+    );
+  }
+  return { ...series, retention, dryRun: v.flag("dry-run") };
 }
 
 export interface RestoreArgs {
@@ -617,6 +638,45 @@ function requiredDest(dest: string | undefined): string {
   }
   if (dest === "") throw new UsageError("--dest is empty");
   return dest;
+}
+
+/**
+ * The retention options, checked; undefined when none is given. With a
+ * calendar rule, `--keep` adds "the last N versions" to it and defaults to
+ * none, and 0 (which alone keeps everything) makes no sense.
+ */
+function retentionArgs(v: Values): Retention | undefined {
+  const keep = v.string("keep");
+  const within = v.string("keep-within");
+  const calendar = CALENDAR_RULES.filter((rule) => v.string(`keep-${rule}`) !== undefined);
+  if (keep === undefined && within === undefined && calendar.length === 0) return undefined;
+  const retention = keepLast(keep === undefined ? 0 : parseKeep(keep));
+  for (const rule of calendar) retention[rule] = parseRuleCount(rule, v.string(`keep-${rule}`)!);
+  if (within !== undefined) {
+    const span = parseCalendarSpan(within);
+    if (!span) {
+      throw new UsageError(
+        `invalid --keep-within '${within}': use years, months, weeks, days and hours, as in 1y6m, 30d, 2w, 36h`,
+        "as in restic, m is months here",
+      );
+    }
+    retention.within = span;
+  }
+  if (keep !== undefined && retention.last === 0 && (calendar.length > 0 || within !== undefined)) {
+    throw new UsageError(
+      "--keep 0 keeps every backup, so it does not go with the other --keep-* options",
+      "leave out --keep, or give it the number of newest versions to keep as well",
+    );
+  }
+  return retention;
+}
+
+function parseRuleCount(rule: string, text: string): number {
+  const count = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(count) && count >= 1)) {
+    throw new UsageError(`--keep-${rule} must be a whole number, 1 or more (got '${text}')`);
+  }
+  return count;
 }
 
 /** Parses --keep: a whole number, 0 or more. */

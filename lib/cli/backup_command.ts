@@ -56,7 +56,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
       ...(args.sshConfig !== undefined && isSftpUrl(args.dest)
         ? { destSshConfig: args.sshConfig }
         : {}),
-      keep: args.keep,
+      retention: args.retention,
       compression: args.compression,
       schedule: args.schedule,
     }, messages);
@@ -71,7 +71,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
   const outcomes = await backUpParts(parts, {
     store,
     compression: args.compression,
-    keep: args.keep,
+    retention: args.retention,
     force: args.force,
     allowChanging: args.allowChanging,
     allowEmpty: args.allowEmpty,
@@ -147,7 +147,7 @@ async function dryRun(args: BackupArgs, parts: Part[], store: Store, messages: M
     const next: Dated = {
       metadata: { file, time: time.toISOString(), generation: nextGeneration(series), sha256: "" },
     };
-    const removed = backupsToRemove([...series, next], args.keep)
+    const removed = backupsToRemove([...series, next], args.retention, time)
       .map((b) => store.pathOf(b.metadata.file));
     const path = store.pathOf(file);
     messages.note(`dry run: would back up ${describeSource(source.info())} to ${path}`);

@@ -22,7 +22,7 @@ Usage:
   tinybackup list --dest DIR [--file PATH | --name NAME] [--json]
   tinybackup restore BACKUP [--to PATH | --to -] [--force]
   tinybackup verify --dest DIR [--file PATH | --name NAME] [--json]
-  tinybackup prune --dest DIR (--file PATH | --name NAME) --keep N [--dry-run]
+  tinybackup prune --dest DIR (--file PATH | --name NAME) --keep N | --keep-daily N ... [--dry-run]
   tinybackup SOURCE --dest DIR (--every DURATION [--at HH:MM] | --time SPEC)
                                                      back up now, then on a schedule
   tinybackup jobs [--json]                           the scheduled jobs
@@ -34,6 +34,12 @@ Usage:
 Backup options:
   --keep N          keep the N newest versions of this series (default ${DEFAULT_KEEP};
                     0 keeps all); spare copies of a kept version go
+  --keep-hourly N, --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N
+                    keep the newest backup of each of the last N hours, days, ISO
+                    weeks, months or years that have backups (local time, as
+                    restic's forget); with one of these, --keep defaults to none
+  --keep-within SPAN  keep every backup taken within SPAN of the newest:
+                    1y6m, 30d, 2w, 36h (m is months here, as in restic)
   --compress KIND   gzip, zstd or none (default gzip)
   --name NAME       series name (default: the file's base name, DB.pgdump, or for
                     --postgres all the prefix 'postgres'; required for --command and --stdin)
@@ -63,7 +69,7 @@ Scheduling options (jobs run with at(1); see 'tinybackup doctor'):
   --schedule-only   queue the job without backing up now (prints the job id)
   --runs N          stop after N scheduled runs
   --stop-if-missing stop the job, instead of failing each time, once the file is gone
-  The source, --name, --keep and --compress are kept in the job; --stdin
+  The source, --name, the --keep options and --compress are kept in the job; --stdin
   cannot be scheduled (schedule the command instead, with --command).
 
 DIR is a local folder, or sftp://[USER@]HOST[:PORT]/PATH (PATH absolute; /~/PATH in the
@@ -147,12 +153,21 @@ unchanged, failed, stopped, cancelled) and what happened.
 
 Runs one scheduled job. at(1) jobs call this; there is no need to call it by hand.
 `,
-  prune: `Usage: tinybackup prune --dest DIR (--file PATH | --name NAME) --keep N [--dry-run]
+  prune: `Usage: tinybackup prune --dest DIR (--file PATH | --name NAME) RULES [--dry-run]
 
-Keeps the newest backup of each of the N newest versions (contents) of one
-series (0 keeps all), removes the rest, and prints the path of each removed
-backup.
-  --dry-run   print what would be removed; remove nothing
+Applies a retention policy to one series now, removes what it does not keep,
+and prints the path of each removed backup. RULES, as for a backup:
+  --keep N            the newest backup of each of the N newest versions (contents);
+                      0 keeps all
+  --keep-hourly N, --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N
+                      the newest backup of each of the last N hours, days, ISO weeks,
+                      months or years that have backups (local time, as restic's forget;
+                      the oldest backup is kept too while a rule has count left)
+  --keep-within SPAN  every backup taken within SPAN of the newest: 1y6m, 30d, 2w, 36h
+                      (m is months, as in restic)
+A backup is kept when any rule keeps it.
+  --dry-run   print what would be removed, and on stderr why each other backup stays;
+              remove nothing
   --json      a JSON array of the removed backups
   --ssh-config FILE   ssh's config file for an sftp:// DIR (ssh -F)
 `,

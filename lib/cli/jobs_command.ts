@@ -1,6 +1,7 @@
 /** `tinybackup jobs`: every scheduled tinybackup job, with its next and last run. */
 import { jobProblems } from "../schedule/job_health.ts";
 import { describeSchedule } from "../schedule/job.ts";
+import { describeRetention } from "../backup/retention.ts";
 import { describeSpec, sourcePath } from "../sources/source_spec.ts";
 import { findJobs, type QueuedJob } from "../schedule/queue.ts";
 import { readRuns, type RunRecord } from "../schedule/run_log.ts";
@@ -24,7 +25,8 @@ export function jobJson(queued: QueuedJob, lastRun?: RunRecord, problems: string
     running: queued.running,
     runsLeft: job.runsLeft,
     stopIfMissing: job.stopIfMissing,
-    keep: job.keep,
+    keep: job.retention.last,
+    retention: describeRetention(job.retention),
     compression: job.compression,
     lastRun: lastRun
       ? { time: lastRun.time, result: lastRun.result, message: lastRun.message }

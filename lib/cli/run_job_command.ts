@@ -61,7 +61,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
     const outcomes = await backUpParts(parts, {
       store,
       compression: job.compression,
-      keep: job.keep,
+      retention: job.retention,
       force: false,
       allowChanging: false,
       allowEmpty: false,

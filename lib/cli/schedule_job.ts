@@ -7,6 +7,7 @@ import { findJobs, type QueuedJob, queueJob } from "../schedule/queue.ts";
 import { sameJob } from "../schedule/job.ts";
 import { selfCommand } from "../schedule/self_command.ts";
 import type { Compression } from "../backup/naming.ts";
+import type { Retention } from "../backup/retention.ts";
 import type { SourceSpec } from "../sources/source_spec.ts";
 import type { ScheduleArgs } from "./args.ts";
 import { localTime } from "./format.ts";
@@ -20,7 +21,7 @@ export interface ScheduleRequest {
   dest: string;
   /** For an sftp:// destination: the ssh config file (ssh -F), absolute. */
   destSshConfig?: string;
-  keep: number;
+  retention: Retention;
   compression: Compression;
   schedule: ScheduleArgs;
 }

@@ -11,6 +11,7 @@ import { escapeForTerminal } from "../terminal_text.ts";
 import { quoteForSh } from "./quote.ts";
 import { isSourceSpec, sameSpec, type SourceSpec } from "../sources/source_spec.ts";
 import { isRemoteUrl } from "../stores/remote_url.ts";
+import { CALENDAR_RULES, keepLast, type Retention } from "../backup/retention.ts";
 
 export type JobSchedule =
   | {
@@ -40,7 +41,7 @@ export interface Job {
   dest: string;
   /** For an sftp:// destination: the ssh config file to use (ssh -F), absolute. */
   destSshConfig?: string;
-  keep: number;
+  retention: Retention;
   compression: Compression;
   schedule: JobSchedule;
   /** Runs still to come, counting the queued one; null for no limit. */
@@ -66,7 +67,7 @@ export interface JobSettings {
   source: SourceSpec;
   dest: string;
   destSshConfig?: string;
-  keep: number;
+  retention: Retention;
   compression: Compression;
   every?: { text: string; minutes: number };
   at?: string;
@@ -93,7 +94,7 @@ export function newJob(settings: JobSettings, now: Date, id = newJobId()): Job {
     source: settings.source,
     dest: settings.dest,
     ...(settings.destSshConfig === undefined ? {} : { destSshConfig: settings.destSshConfig }),
-    keep: settings.keep,
+    retention: settings.retention,
     compression: settings.compression,
     schedule,
     runsLeft: settings.runs,
@@ -164,7 +165,7 @@ export function parseJobScript(script: string): Job | undefined {
  * @throws {Error} when it is not a complete, valid job
  */
 export function parseJob(text: string): Job {
-  const job = withSource(JSON.parse(text)) as Job;
+  const job = withRetention(withSource(JSON.parse(text))) as Job;
   const s = job?.schedule;
   const valid = typeof job === "object" && job !== null &&
     typeof job.id === "string" && /^[0-9a-f]{8}$/.test(job.id) &&
@@ -173,7 +174,7 @@ export function parseJob(text: string): Job {
     typeof job.dest === "string" && (job.dest.startsWith("/") || isRemoteUrl(job.dest)) &&
     (job.destSshConfig === undefined ||
       (typeof job.destSshConfig === "string" && job.destSshConfig.startsWith("/"))) &&
-    Number.isSafeInteger(job.keep) && job.keep >= 0 &&
+    isRetention(job.retention) &&
     COMPRESSIONS.includes(job.compression) &&
     (job.runsLeft === null || (Number.isSafeInteger(job.runsLeft) && job.runsLeft >= 1)) &&
     typeof job.stopIfMissing === "boolean" &&
@@ -201,6 +202,29 @@ function withSource(value: unknown): unknown {
   if (typeof job.file !== "string") return value;
   const { file, ...rest } = job;
   return { ...rest, source: { kind: "file", path: file } };
+}
+
+/** A job queued before calendar retention keeps `keep: N`: the same policy, last N. */
+function withRetention(value: unknown): unknown {
+  const job = value as Record<string, unknown>;
+  if (typeof job !== "object" || job === null || job.retention !== undefined) return value;
+  if (!Number.isSafeInteger(job.keep)) return value;
+  const { keep, ...rest } = job;
+  return { ...rest, retention: keepLast(keep as number) };
+}
+
+function isCount(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isRetention(value: unknown): value is Retention {
+  const r = value as Retention;
+  const w = r?.within;
+  return typeof r === "object" && r !== null && isCount(r.last) &&
+    CALENDAR_RULES.every((rule) => isCount(r[rule])) &&
+    (w === undefined ||
+      (typeof w === "object" && w !== null && isCount(w.years) && isCount(w.months) &&
+        isCount(w.days) && isCount(w.hours)));
 }
 
 /** The schedule in words: `every 6h`, `every 1d at 02:00`, `at 'now + 1 hour'`. */

@@ -1,3 +1,4 @@
+import { keepLast } from "../../lib/backup/retention.ts";
 import assert from "node:assert/strict";
 import {
   type BackupArgs,
@@ -74,7 +75,7 @@ Deno.test("parseBackupArgs defaults: keep 14, gzip, series named after the file,
     source: { kind: "file", path: "/home/me/notes.db" },
     name: "notes.db",
     dest: "/backups",
-    keep: 14,
+    retention: keepLast(14),
     compression: "gzip",
     force: false,
     dryRun: false,
@@ -126,7 +127,7 @@ Deno.test("parseBackupArgs reads every option", () => {
     "-q",
     "--allow-changing",
   ));
-  assert.equal(args.keep, 3);
+  assert.deepEqual(args.retention, keepLast(3));
   assert.equal(args.compression, "zstd");
   assert.equal(args.force, true);
   assert.equal(args.dryRun, true);
@@ -140,8 +141,8 @@ Deno.test("parseBackupArgs reads every option", () => {
 });
 
 Deno.test("parseBackupArgs accepts --keep 0, which keeps every backup", () => {
-  assert.equal(parseBackupArgs(backupOf("--keep", "0")).keep, 0);
-  assert.equal(parseBackupArgs(backupOf("--keep=0")).keep, 0);
+  assert.deepEqual(parseBackupArgs(backupOf("--keep", "0")).retention, keepLast(0));
+  assert.deepEqual(parseBackupArgs(backupOf("--keep=0")).retention, keepLast(0));
 });
 
 Deno.test("parseBackupArgs accepts every compression, including none", () => {
@@ -445,17 +446,77 @@ Deno.test("parsePruneArgs reads the series, --keep and --dry-run", () => {
     file: "/x/notes.db",
     name: undefined,
     json: false,
-    keep: 3,
+    retention: keepLast(3),
     dryRun: false,
   });
   const args = parsePruneArgs(["--dest", "d", "--name", "app.sql", "--keep=5", "--dry-run"]);
   assert.equal(args.name, "app.sql");
-  assert.equal(args.keep, 5);
+  assert.deepEqual(args.retention, keepLast(5));
   assert.equal(args.dryRun, true);
 });
 
-Deno.test("parsePruneArgs needs --keep", () => {
-  assertUsageError(() => parsePruneArgs(["--dest", "d", "--name", "n"]), /prune needs --keep N/);
+Deno.test("parsePruneArgs needs --keep or a calendar rule", () => {
+  assertUsageError(
+    () => parsePruneArgs(["--dest", "d", "--name", "n"]),
+    /prune needs --keep N or a calendar rule/,
+    /--keep-daily 7 --keep-weekly 4/,
+  );
+});
+
+Deno.test("calendar retention: each rule, --keep-within's span, and --keep joining them", () => {
+  const prune = (...more: string[]) =>
+    parsePruneArgs(["--dest", "d", "--name", "n", ...more]).retention;
+  assert.deepEqual(prune("--keep-daily", "7", "--keep-weekly=4"), {
+    ...keepLast(0),
+    daily: 7,
+    weekly: 4,
+  });
+  assert.deepEqual(
+    prune(
+      "--keep=2",
+      "--keep-hourly=24",
+      "--keep-monthly=12",
+      "--keep-yearly=3",
+      "--keep-within=1y6m2w3d12h",
+    ),
+    {
+      last: 2,
+      hourly: 24,
+      daily: 0,
+      weekly: 0,
+      monthly: 12,
+      yearly: 3,
+      within: { years: 1, months: 6, days: 17, hours: 12 },
+    },
+  );
+  // A backup gets the same rules, and without any, the default last 14.
+  assert.deepEqual(parseBackupArgs(backupOf("--keep-daily", "7")).retention, {
+    ...keepLast(0),
+    daily: 7,
+  });
+  assert.deepEqual(parseBackupArgs(backupOf()).retention, keepLast(14));
+});
+
+Deno.test("calendar retention: bad counts and spans, and --keep 0 with a rule, are refused", () => {
+  const prune = (...more: string[]) => () =>
+    parsePruneArgs(["--dest", "d", "--name", "n", ...more]);
+  for (const count of ["0", "-1", "1.5", "seven", ""]) {
+    assertUsageError(
+      prune(`--keep-daily=${count}`),
+      new RegExp(`--keep-daily must be a whole number, 1 or more \\(got '${count}'\\)`),
+    );
+  }
+  for (const span of ["1", "d", "0d", "1x", "1 d", "-1d", "1.5d", ""]) {
+    assertUsageError(
+      prune(`--keep-within=${span}`),
+      new RegExp(`invalid --keep-within '${RegExp.escape(span)}'`),
+      /m is months here/,
+    );
+  }
+  assertUsageError(
+    prune("--keep", "0", "--keep-weekly", "4"),
+    /--keep 0 keeps every backup, so it does not go with the other --keep-\* options/,
+  );
 });
 
 Deno.test("parsePruneArgs needs a series, since it works on one at a time", () => {

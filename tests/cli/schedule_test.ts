@@ -108,6 +108,43 @@ test("a queued job, run as atd runs it, backs up the file and queues its success
   assert.equal(log[0].nextAtJob, successor.atJob);
 }, withAtAndGunzip);
 
+test("a job keeps its calendar retention: each run rotates by it", async () => {
+  await using t = await setUp();
+  const file = `${t.dir}/notes.db`;
+  const dest = `${t.dir}/b`;
+  await Deno.writeFile(file, textBytes(100));
+  const r = await t.cli([
+    "--file",
+    file,
+    "--dest",
+    dest,
+    "--every",
+    "1d",
+    "--keep",
+    "1",
+    "--keep-yearly",
+    "2",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const [job] = await t.jobs();
+  assert.equal(job.retention, "last 1, yearly 2");
+  assert.equal(job.keep, 1);
+  for (const seed of [1, 2]) {
+    await Deno.writeFile(file, textBytes(100, seed));
+    const [queuedJob] = await t.jobs();
+    const ran = await runAsAtd(queuedJob.atJob as number);
+    assert.equal(ran.code, 0, ran.stderr);
+  }
+  // All three are of this year: the newest stays (last, yearly), the middle one goes, and
+  // the oldest stays because the yearly rule still has count left when it is reached.
+  const kept = [];
+  for (const name of (await visibleFiles(dest)).sort()) {
+    kept.push(await run("gunzip", ["-c", `${dest}/${name}`]));
+  }
+  assert.equal(kept.length, 2);
+  assert.ok(sameBytes(kept[0], textBytes(100)) && sameBytes(kept[1], textBytes(100, 2)));
+}, withAtAndGunzip);
+
 test("--schedule-only queues the job, prints its id and backs up nothing", async () => {
   await using t = await setUp();
   await Deno.writeFile(`${t.dir}/notes.db`, textBytes(10));

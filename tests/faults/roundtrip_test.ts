@@ -31,6 +31,7 @@
  *
  * Seeded: the seed is printed; ROUNDTRIP_SEED=N repeats a run exactly.
  */
+import { keepLast } from "../../lib/backup/retention.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
@@ -230,7 +231,7 @@ withGunzip.test("faults/roundtrip: 500 random sources x every compression restor
         name: `s${spec.index}`,
         store: stores.get(destOf(spec.index, compression))!,
         compression,
-        keep: 0,
+        retention: keepLast(0),
         force: true,
         allowChanging: false,
         allowEmpty: true,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { keepLast } from "../../lib/backup/retention.ts";
 import {
   commandFiles,
   describeSchedule,
@@ -35,7 +36,7 @@ function settings(overrides: Partial<JobSettings> = {}): JobSettings {
     name: "notes.db",
     source: { kind: "file", path: "/home/ed/notes.db" },
     dest: "/mnt/backup",
-    keep: 7,
+    retention: keepLast(7),
     compression: "gzip",
     every: { text: "6h", minutes: 360 },
     runs: null,
@@ -92,7 +93,7 @@ Deno.test("newJob --every 6h: anchored at now to the minute, first run one inter
     name: "notes.db",
     source: { kind: "file", path: "/home/ed/notes.db" },
     dest: "/mnt/backup",
-    keep: 7,
+    retention: keepLast(7),
     compression: "gzip",
     schedule: {
       kind: "every",
@@ -145,14 +146,20 @@ Deno.test("newJob --time: at(1) decides when, so next is null", () => {
 Deno.test("newJob keeps runs, stop-if-missing, compression and the command", () => {
   const command = ["/usr/local/bin/tinybackup"];
   const job = newJob(
-    settings({ runs: 3, stopIfMissing: true, compression: "none", keep: 0, command }),
+    settings({
+      runs: 3,
+      stopIfMissing: true,
+      compression: "none",
+      retention: keepLast(0),
+      command,
+    }),
     NOW,
     ID,
   );
   assert.equal(job.runsLeft, 3);
   assert.equal(job.stopIfMissing, true);
   assert.equal(job.compression, "none");
-  assert.equal(job.keep, 0);
+  assert.deepEqual(job.retention, keepLast(0));
   assert.deepEqual(job.command, command);
 });
 
@@ -403,7 +410,7 @@ const VALID = plain(newJob(settings({ runs: 3 }), NOW, ID));
 
 Deno.test("parseJob accepts a valid job, with and without limits", () => {
   assert.deepEqual(parseJob(JSON.stringify(VALID)), VALID);
-  const unlimited = { ...VALID, runsLeft: null, keep: 0 };
+  const unlimited = { ...VALID, runsLeft: null, retention: keepLast(0) };
   assert.deepEqual(parseJob(JSON.stringify(unlimited)), unlimited);
   const timeJob = plain(newJob(settings({ every: undefined, time: "02:00" }), NOW, ID));
   assert.deepEqual(parseJob(JSON.stringify(timeJob)), timeJob);
@@ -432,6 +439,16 @@ Deno.test("parseJob reads a job queued before sources had kinds (its file in 'fi
   );
 });
 
+Deno.test("parseJob reads a job queued before calendar retention (its 'keep: N') as last N", () => {
+  const { retention: _, ...rest } = VALID;
+  assert.deepEqual(parseJob(JSON.stringify({ ...rest, keep: 7 })), VALID);
+  const daily = {
+    ...VALID,
+    retention: { ...keepLast(0), daily: 7, within: { years: 1, months: 0, days: 0, hours: 0 } },
+  };
+  assert.deepEqual(parseJob(JSON.stringify(daily)), daily);
+});
+
 Deno.test("parseJob rejects a job with a field missing or wrong", () => {
   const cases: [string, Record<string, unknown>][] = [
     ["id upper case", { id: "0123ABCD" }],
@@ -455,9 +472,14 @@ Deno.test("parseJob rejects a job with a field missing or wrong", () => {
     ["source missing", { source: undefined }],
     ["relative dest", { dest: "backups" }],
     ["dest with ~", { dest: "~/backups" }],
-    ["keep negative", { keep: -1 }],
-    ["keep fractional", { keep: 1.5 }],
-    ["keep a string", { keep: "7" }],
+    ["keep negative", { retention: keepLast(-1) }],
+    ["keep fractional", { retention: keepLast(1.5) }],
+    ["keep a string", { retention: { ...keepLast(7), last: "7" } }],
+    ["retention without a rule", { retention: { last: 7 } }],
+    ["daily negative", { retention: { ...keepLast(7), daily: -1 } }],
+    ["within a string", { retention: { ...keepLast(7), within: "1y" } }],
+    ["within missing a part", { retention: { ...keepLast(7), within: { years: 1 } } }],
+    ["retention missing", { retention: undefined }],
     ["unknown compression", { compression: "bzip2" }],
     ["compression in capitals", { compression: "GZIP" }],
     ["compression missing", { compression: undefined }],
@@ -530,7 +552,7 @@ Deno.test("sameJob: same file, destination, name and schedule, whatever else dif
     settings({
       every: { text: "1d", minutes: 1440 },
       at: "02:00",
-      keep: 30,
+      retention: keepLast(30),
       compression: "zstd",
       runs: 5,
       stopIfMissing: true,
