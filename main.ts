@@ -17,6 +17,9 @@ type Command = (args: string[]) => Promise<void>;
  */
 const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   backup: async () => (await import("./lib/cli/backup_command.ts")).backupCommand,
+  run: async () => (await import("./lib/cli/run_command.ts")).runCommand,
+  schedule: async () => (await import("./lib/cli/schedule_command.ts")).scheduleCommand,
+  config: async () => (await import("./lib/cli/config_command.ts")).configCommand,
   list: async () => (await import("./lib/cli/list_command.ts")).listCommand,
   restore: async () => (await import("./lib/cli/restore_command.ts")).restoreCommand,
   verify: async () => (await import("./lib/cli/verify_command.ts")).verifyCommand,

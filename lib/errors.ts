@@ -3,9 +3,13 @@
  * bug and is reported as one.
  */
 
-/** Bad usage or bad input: exit code 2, and nothing was written or deleted. */
+/**
+ * Bad usage or bad input: exit code 2, and nothing was written or deleted.
+ * `more` holds further problems found at the same time (a config file's),
+ * each printed as an error line of its own.
+ */
 export class UsageError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(message: string, readonly hint?: string, readonly more: readonly string[] = []) {
     super(message);
     this.name = "UsageError";
   }

@@ -257,7 +257,7 @@ async function* replay(
 }
 
 /** A backup is never readable by anyone its source is not readable by, nor writable at all. */
-function accessFor(source: Source): Access {
+export function accessFor(source: Source): Access {
   const ownership = source.ownership();
   const me = Deno.uid();
   return ownership && me !== null ? backupAccess(ownership, me) : PRIVATE;
@@ -269,7 +269,7 @@ function accessFor(source: Source): Access {
  * metadata without a file, which nothing trusts and the next run removes.
  * Names taken by other runs in the same second get a sequence number.
  */
-async function publish(
+export async function publish(
   store: Store,
   staged: Staged,
   partial: Omit<BackupMetadata, "file">,
@@ -333,7 +333,10 @@ async function firstUnusedSequence(
  * series lock, so it holds exactly what this run left). The backup this run
  * made is never removed.
  */
-async function rotate(options: BackupOptions, made: Backup): Promise<Backup[]> {
+export async function rotate(
+  options: Pick<BackupOptions, "store" | "name" | "source" | "retention">,
+  made: Backup,
+): Promise<Backup[]> {
   const { backups } = await readCatalog(options.store);
   const origin = originHere(options.source);
   const series = backups.filter((b) =>

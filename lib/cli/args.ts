@@ -456,6 +456,86 @@ export function parseUnscheduleArgs(args: string[]): UnscheduleArgs {
   return result;
 }
 
+/** `run [--config FILE] [NAME...]` and `schedule [--config FILE]`. */
+export interface ConfigRunArgs {
+  help: boolean;
+  /** The config file given, as typed; the default file when undefined. */
+  config?: string;
+  /** The backups of the file to run; all when empty. */
+  names: string[];
+  dryRun: boolean;
+  force: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export function parseRunArgs(args: string[]): ConfigRunArgs {
+  const { values: v, positionals } = parse(args, {
+    config: { type: "string" },
+    "dry-run": { type: "boolean" },
+    force: { type: "boolean" },
+    quiet: { type: "boolean", short: "q" },
+    verbose: { type: "boolean", short: "v" },
+  }, true);
+  if (v.flag("quiet") && v.flag("verbose")) {
+    throw new UsageError("--quiet and --verbose cannot be used together");
+  }
+  return {
+    help: v.flag("help"),
+    config: configPath(v),
+    names: positionals,
+    dryRun: v.flag("dry-run"),
+    force: v.flag("force"),
+    quiet: v.flag("quiet"),
+    verbose: v.flag("verbose"),
+  };
+}
+
+export function parseScheduleArgs(args: string[]): ConfigRunArgs {
+  const { values: v } = parse(args, {
+    config: { type: "string" },
+    "dry-run": { type: "boolean" },
+  }, false);
+  return {
+    help: v.flag("help"),
+    config: configPath(v),
+    names: [],
+    dryRun: v.flag("dry-run"),
+    force: false,
+    quiet: false,
+    verbose: false,
+  };
+}
+
+/** `config validate|show|init [--config FILE]`. */
+export interface ConfigArgs {
+  help: boolean;
+  action?: "validate" | "show" | "init";
+  config?: string;
+}
+
+export function parseConfigArgs(args: string[]): ConfigArgs {
+  const { values: v, positionals } = parse(args, { config: { type: "string" } }, true);
+  if (v.flag("help")) return { help: true };
+  const [action, ...rest] = positionals;
+  if (action !== "validate" && action !== "show" && action !== "init") {
+    throw new UsageError(
+      action === undefined
+        ? "config needs validate, show or init"
+        : `unknown config action '${action}'`,
+      "tinybackup config validate|show|init [--config FILE]",
+    );
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  return { help: false, action, config: configPath(v) };
+}
+
+function configPath(v: Values): string | undefined {
+  const config = v.string("config");
+  if (config === "") throw new UsageError("--config is empty");
+  return config;
+}
+
 /** Which series a list, verify or prune is about; all when neither is given. */
 export interface SeriesArgs {
   help: boolean;

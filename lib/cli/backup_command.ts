@@ -137,7 +137,7 @@ function tellAbout(
 }
 
 /** Says what a run would do, without reading the source or writing anything. */
-async function dryRun(args: BackupArgs, parts: Part[], store: Store, messages: Messages) {
+export async function dryRun(args: BackupArgs, parts: Part[], store: Store, messages: Messages) {
   const time = new Date();
   const planned = [];
   for (const { series: name, source } of parts) {

@@ -6,6 +6,9 @@ import { UsageError } from "../errors.ts";
 
 export const COMMANDS = [
   "backup",
+  "run",
+  "schedule",
+  "config",
   "list",
   "restore",
   "verify",

@@ -19,6 +19,9 @@ Usage:
   tinybackup --stdin --name NAME --dest DIR [opts]   back up what is piped in
   tinybackup --ssh [USER@]HOST[:PORT] SOURCE --dest DIR [options]
                                                      a folder, database or command on another host
+  tinybackup run [--config FILE] [NAME...]          the backups of a config file, now
+  tinybackup schedule [--config FILE]                queue a job for each scheduled one
+  tinybackup config validate|show|init [--config FILE]
   tinybackup list --dest DIR [--file PATH | --name NAME] [--json]
   tinybackup restore BACKUP [--to PATH | --to -] [--force]
   tinybackup verify --dest DIR [--file PATH | --name NAME] [--json]
@@ -148,6 +151,56 @@ scheduling will work, 1 otherwise.
 The history of scheduled runs, oldest first: time, job id, result (ok,
 unchanged, failed, stopped, cancelled) and what happened.
   --json   a JSON array of runs: time, id, result, message, path, nextAtJob
+`,
+  run: `Usage: tinybackup run [--config FILE] [--dry-run] [--force] [-q | -v] [NAME...]
+
+Runs every backup of the config file, or the named ones, one after another, each
+to all its destinations; prints the path of each backup made (or found unchanged)
+and a summary line per backup on stderr. The default file is
+$XDG_CONFIG_HOME/tinybackup/config.toml, else ~/.config/tinybackup/config.toml;
+see 'tinybackup config --help' for its keys. Exit codes: 0 every backup done,
+1 a backup failed (the others still ran), 2 a problem in the file or bad input.
+  --config FILE   another config file
+  --dry-run       say what would happen; write and delete nothing
+  --force         back up even when the content equals the newest backup
+  -q, --quiet     print no notes, only warnings and errors
+  -v, --verbose   say more about what happens
+`,
+  schedule: `Usage: tinybackup schedule [--config FILE] [--dry-run]
+
+Queues an at(1) job for each backup of the config file that has a schedule, with
+an id that stays the same for that file and backup; a job already queued with the
+same schedule is kept, one whose schedule changed is replaced, and the jobs of
+backups no longer in the file (or no longer scheduled) are removed. Prints each
+queued job's id. Each run reads the file again, so an edit takes effect at the
+next run. Scheduled runs see only the variables at(1) jobs keep (PATH, HOME, TZ,
+AWS_PROFILE...; see README): a \${VAR} they would not have is refused here.
+  --dry-run   say what would be queued and removed; change nothing
+`,
+  config: `Usage: tinybackup config validate|show|init [--config FILE]
+
+  validate   check the file; list every problem (with line and column, or the key)
+  show       print the settings each backup runs with, [defaults] applied and
+             \${VAR} filled in, secrets masked
+  init       write a commented example file; never overwrites one
+
+The file (TOML):
+  [defaults]             any key of a backup but its source and name
+  [backup.NAME]          one backup; NAME is letters, digits, _ . -
+    file | folder | sqlite | postgres | mysql | command = "..."   the source (one)
+    dest = "DIR" or ["DIR", "s3://...", ...]   the source is read once, stored in each
+    name, ssh, ssh_config, exclude = [...], split, exclude_db = [...], ok_exit = [1],
+    compress, allow_changing, allow_empty, lock_wait   as the options of the same name
+    retention = { last = N, hourly = N, daily = N, weekly = N, monthly = N,
+                  yearly = N, within = "1y" }          as --keep, --keep-daily ...
+    schedule = { every = "1d", at = "02:00" } or { time = "SPEC" }, with
+               runs = N, stop_if_missing = true      as --every, --at, --time ...
+    ping_url = "https://hc-ping.com/UUID" (or ping_url_file = "FILE")
+               start, success and /fail pings; a failed ping never fails a backup
+    on_failure = ["notify-send", "backup failed"]    run with TINYBACKUP_BACKUP
+               and TINYBACKUP_ERROR set when the backup fails
+  Strings may hold \${VAR} and \${VAR:-default}; $\${ is a literal \${. Paths may start
+  with ~; relative paths are relative to the file's folder.
 `,
   "run-job": `Usage: tinybackup run-job JOB
 

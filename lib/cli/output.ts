@@ -34,6 +34,7 @@ export function printHelp(text: string): void {
 /** Prints an expected failure: one error line, and a hint line when a fix is known. */
 export function printError(error: UsageError | RunError): void {
   printMessage(`error: ${error.message}`);
+  for (const line of "more" in error ? error.more : []) printMessage(`error: ${line}`);
   if (error.hint) printMessage(`hint: ${error.hint}`);
 }
 

@@ -12,12 +12,14 @@ import { RunError, UsageError } from "../errors.ts";
 import { removeJob } from "../schedule/at.ts";
 import { isCancelled } from "../schedule/cancellation.ts";
 import { type Job, parseJob, successor } from "../schedule/job.ts";
-import { queueJob } from "../schedule/queue.ts";
+import { tryQueueJob } from "../schedule/queue.ts";
 import { appendRun, type RunRecord } from "../schedule/run_log.ts";
 import { markRunning } from "../schedule/running.ts";
 import { openSource } from "../sources/open_source.ts";
 import { sourcePath } from "../sources/source_spec.ts";
 import { openDestination } from "./destination.ts";
+import { runConfigJob } from "./run_config_job.ts";
+import { isMissing } from "../io/is_missing.ts";
 import { Messages } from "./output.ts";
 
 export async function runJobCommand(argv: string[]): Promise<void> {
@@ -35,6 +37,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
   if (await cancelled()) {
     return await log({ result: "cancelled", message: "the job was unscheduled; not run" });
   }
+  if (job.config) return await runConfigJob(job, now, log, cancelled);
   const path = sourcePath(job.source);
   if (job.stopIfMissing && path !== undefined && await isMissing(path)) {
     await log({
@@ -46,7 +49,7 @@ export async function runJobCommand(argv: string[]): Promise<void> {
   }
 
   const next = successor(job, now);
-  const { nextAtJob, requeueError } = next ? await queue(next) : {};
+  const { nextAtJob, requeueError } = next ? await tryQueueJob(next) : {};
   if (nextAtJob !== undefined && await cancelled()) {
     // unschedule ran while we queued; it may not have seen the new run.
     await removeJob(nextAtJob);
@@ -103,24 +106,5 @@ function jobFrom(argv: string[]): Job {
     return parseJob(argv[0]);
   } catch {
     throw new UsageError("run-job: not a valid job", "jobs are made with --every or --time");
-  }
-}
-
-/** Queues `job`; a failure is returned, not thrown, so the run goes on. */
-async function queue(job: Job): Promise<{ nextAtJob?: number; requeueError?: string }> {
-  try {
-    return { nextAtJob: (await queueJob(job)).atJob };
-  } catch (error) {
-    return { requeueError: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-/** Only "not found" means gone: a file we cannot stat right now may well come back. */
-async function isMissing(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return false;
-  } catch (error) {
-    return error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory;
   }
 }

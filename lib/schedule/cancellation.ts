@@ -37,3 +37,14 @@ export async function isCancelled(id: string): Promise<boolean> {
     throw error;
   }
 }
+
+/**
+ * Clears the mark of job `id`: a config file's backup keeps its id, so when
+ * it is scheduled again after being removed, its new runs must not read the
+ * old mark as theirs.
+ */
+export async function clearCancelled(id: string): Promise<void> {
+  await Deno.remove(join(marksDir(), id)).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  });
+}

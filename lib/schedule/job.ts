@@ -11,6 +11,7 @@ import { escapeForTerminal } from "../terminal_text.ts";
 import { quoteForSh } from "./quote.ts";
 import { isSourceSpec, sameSpec, type SourceSpec } from "../sources/source_spec.ts";
 import { isRemoteUrl } from "../stores/remote_url.ts";
+import { createHash } from "node:crypto";
 import { CALENDAR_RULES, keepLast, type Retention } from "../backup/retention.ts";
 
 export type JobSchedule =
@@ -52,6 +53,12 @@ export interface Job {
   next: string | null;
   /** The command that runs this program (see selfCommand), absolute paths. */
   command: string[];
+  /**
+   * For a backup of a config file: the file (absolute) and the backup's
+   * name in it. Each run reads the file again; the fields above are what it
+   * said when the job was scheduled, for jobs and doctor to show.
+   */
+  config?: { path: string; backup: string };
 }
 
 const MARKER = "# tinybackup-job ";
@@ -59,6 +66,14 @@ const MARKER = "# tinybackup-job ";
 /** A fresh job id: eight lowercase hex digits. */
 export function newJobId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+}
+
+/**
+ * The id of the job of backup `backup` in the config file `path`: the same
+ * each time the file is scheduled, so `schedule` finds its own jobs again.
+ */
+export function configJobId(path: string, backup: string): string {
+  return createHash("sha256").update(`${path}\0${backup}`).digest("hex").slice(0, 8);
 }
 
 /** What a new job is made from. */
@@ -75,6 +90,7 @@ export interface JobSettings {
   runs: number | null;
   stopIfMissing: boolean;
   command: string[];
+  config?: { path: string; backup: string };
 }
 
 /** A new job, scheduled at `now`, with its first run queued for the next slot. */
@@ -101,6 +117,7 @@ export function newJob(settings: JobSettings, now: Date, id = newJobId()): Job {
     stopIfMissing: settings.stopIfMissing,
     next: schedule.kind === "every" ? nextRunAfter(schedule, now).toISOString() : null,
     command: settings.command,
+    ...(settings.config ? { config: settings.config } : {}),
   };
 }
 
@@ -181,6 +198,10 @@ export function parseJob(text: string): Job {
     (job.next === null || typeof job.next === "string") &&
     Array.isArray(job.command) && job.command.length > 0 &&
     job.command.every((part) => typeof part === "string") && job.command[0].startsWith("/") &&
+    (job.config === undefined ||
+      (typeof job.config === "object" && job.config !== null &&
+        typeof job.config.path === "string" && job.config.path.startsWith("/") &&
+        typeof job.config.backup === "string" && job.config.backup !== "")) &&
     typeof s === "object" && s !== null &&
     (s.kind === "time"
       ? typeof s.spec === "string" && s.spec.trim() !== ""
@@ -243,6 +264,11 @@ export function sameJob(a: Job, b: Job): boolean {
   return sameSpec(a.source, b.source) && a.dest === b.dest &&
     a.destSshConfig === b.destSshConfig && a.name === b.name &&
     scheduleKey(a.schedule) === scheduleKey(b.schedule);
+}
+
+/** Whether two jobs run on the same schedule (`24h` and `1d` are the same). */
+export function sameSchedule(a: Job, b: Job): boolean {
+  return scheduleKey(a.schedule) === scheduleKey(b.schedule);
 }
 
 /** A schedule by what it does, so `24h` and `1d` are the same. */

@@ -67,3 +67,14 @@ async function whenSpecIsDue(spec: string): Promise<Date | undefined> {
   await removeJob(probe);
   return due;
 }
+
+/** Queues `job` like queueJob, but returns a failure instead of throwing it, so a run goes on. */
+export async function tryQueueJob(
+  job: Job,
+): Promise<{ nextAtJob?: number; requeueError?: string }> {
+  try {
+    return { nextAtJob: (await queueJob(job)).atJob };
+  } catch (error) {
+    return { requeueError: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -63,7 +63,7 @@ Deno.test("splitCommand rejects an unknown command and lists the known ones", ()
   assertUsageError(
     () => splitCommand(["bakup", "--file", "x"]),
     /unknown command 'bakup'/,
-    /backup, list, restore, verify, prune/,
+    /backup, run, schedule, config, list, restore, verify, prune/,
   );
 });
 

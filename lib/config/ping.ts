@@ -1,0 +1,66 @@
+/**
+ * Monitoring pings, as healthchecks.io and its kind take them: `URL/start`
+ * when a backup begins, `URL` when it succeeds, `URL/fail` with a short
+ * error text when it fails. A ping that cannot be delivered is a warning,
+ * never a failed backup; each is tried a few times, each try with a timeout.
+ */
+import type { PingUrl } from "./config_keys.ts";
+
+export type PingKind = "start" | "success" | "fail";
+
+const TRIES = 3;
+const TIMEOUT_MS = 10_000;
+/** healthchecks keeps the first 100 kB of a body; an error line needs far less. */
+const MAX_BODY = 10_000;
+
+/** The URL a ping of `kind` goes to. */
+export function pingUrlFor(base: string, kind: PingKind): string {
+  if (kind === "success") return base;
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${kind}`;
+  return url.toString();
+}
+
+/**
+ * Sends one ping; returns what went wrong, or undefined when it was delivered.
+ * @param delays the waits between tries, in milliseconds
+ */
+export async function sendPing(
+  ping: PingUrl,
+  kind: PingKind,
+  body = "",
+  delays: readonly number[] = [1000, 3000],
+): Promise<string | undefined> {
+  let base: string;
+  try {
+    base = "url" in ping ? ping.url : (await Deno.readTextFile(ping.file)).split("\n")[0].trim();
+    new URL(base);
+  } catch (error) {
+    return `cannot read the ping URL from ${"file" in ping ? ping.file : "the config"}: ${
+      (error as Error).message
+    }`;
+  }
+  const url = pingUrlFor(base, kind);
+  let problem = "";
+  for (let attempt = 0; attempt < TRIES; attempt++) {
+    if (attempt > 0) await new Promise((wake) => setTimeout(wake, delays[attempt - 1] ?? 0));
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        body: body.slice(0, MAX_BODY),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      await response.body?.cancel();
+      if (response.ok) return undefined;
+      problem = `the server answered ${response.status} ${response.statusText}`.trim();
+      // A 4xx (a wrong URL) will not mend itself.
+      if (response.status < 500 && response.status !== 429) break;
+    } catch (error) {
+      problem = error instanceof DOMException && error.name === "TimeoutError"
+        ? `no answer within ${TIMEOUT_MS / 1000} s`
+        : (error as Error).message;
+    }
+  }
+  // The URL may hold a secret (a check's UUID): name only its host.
+  return `the ${kind} ping to ${new URL(url).host} failed: ${problem}`;
+}
