@@ -88,36 +88,39 @@ export interface ScheduleArgs {
 /** The default number of backups kept per series, as in the first seed. */
 export const DEFAULT_KEEP = 14;
 
+/** Every option of a backup run (`tinybackup SOURCE --dest D ...`). */
+export const BACKUP_OPTIONS = {
+  ...SERIES,
+  stdin: { type: "boolean" },
+  command: { type: "string" },
+  "ok-exit": { type: "string" },
+  sqlite: { type: "string" },
+  postgres: { type: "string" },
+  mysql: { type: "string" },
+  folder: { type: "string" },
+  exclude: { type: "string", multiple: true },
+  split: { type: "boolean" },
+  "exclude-db": { type: "string", multiple: true },
+  ssh: { type: "string" },
+  ...RETENTION,
+  compress: { type: "string" },
+  force: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  verbose: { type: "boolean", short: "v" },
+  "allow-changing": { type: "boolean" },
+  "allow-empty": { type: "boolean" },
+  "lock-wait": { type: "string" },
+  every: { type: "string" },
+  at: { type: "string" },
+  time: { type: "string" },
+  "schedule-only": { type: "boolean" },
+  runs: { type: "string" },
+  "stop-if-missing": { type: "boolean" },
+} as const;
+
 export function parseBackupArgs(args: string[]): BackupArgs {
-  const { values: v } = parse(args, {
-    ...SERIES,
-    stdin: { type: "boolean" },
-    command: { type: "string" },
-    "ok-exit": { type: "string" },
-    sqlite: { type: "string" },
-    postgres: { type: "string" },
-    mysql: { type: "string" },
-    folder: { type: "string" },
-    exclude: { type: "string", multiple: true },
-    split: { type: "boolean" },
-    "exclude-db": { type: "string", multiple: true },
-    ssh: { type: "string" },
-    ...RETENTION,
-    compress: { type: "string" },
-    force: { type: "boolean" },
-    "dry-run": { type: "boolean" },
-    quiet: { type: "boolean", short: "q" },
-    verbose: { type: "boolean", short: "v" },
-    "allow-changing": { type: "boolean" },
-    "allow-empty": { type: "boolean" },
-    "lock-wait": { type: "string" },
-    every: { type: "string" },
-    at: { type: "string" },
-    time: { type: "string" },
-    "schedule-only": { type: "boolean" },
-    runs: { type: "string" },
-    "stop-if-missing": { type: "boolean" },
-  }, false);
+  const { values: v } = parse(args, BACKUP_OPTIONS, false);
   const name = v.string("name");
   const base = {
     retention: keepLast(DEFAULT_KEEP),

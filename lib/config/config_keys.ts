@@ -132,9 +132,10 @@ export function readConfig(
       problems.push(`${key}: unknown key${suggestion(key, ["defaults", "backup"])}`);
     }
   }
-  const defaults = tableAt(doc, "defaults", problems) ?? {};
+  const defaults = { ...tableAt(doc, "defaults", problems) };
   for (const key of Object.keys(defaults)) {
     if (key in SOURCE_KEYS || key === "name") {
+      delete defaults[key];
       problems.push(
         `defaults.${key}: ${
           key === "name" ? "a name" : "a source"
@@ -169,7 +170,8 @@ export function readConfig(
     );
     if (backup && problems.length === before) backups.push(backup);
   }
-  return { backups, problems };
+  // A mistake in [defaults] is found once for each backup: said once.
+  return { backups, problems: [...new Set(problems)] };
 }
 
 function readBackup(
