@@ -196,7 +196,8 @@ The file (TOML):
     schedule = { every = "1d", at = "02:00" } or { time = "SPEC" }, with
                runs = N, stop_if_missing = true      as --every, --at, --time ...
     ping_url = "https://hc-ping.com/UUID" (or ping_url_file = "FILE")
-               start, success and /fail pings; a failed ping never fails a backup
+               start, success and /fail pings; a failed ping never fails a backup;
+               ping_timeout = 10 (seconds per try, 3 tries)
     on_failure = ["notify-send", "backup failed"]    run with TINYBACKUP_BACKUP
                and TINYBACKUP_ERROR set when the backup fails
   Strings may hold \${VAR} and \${VAR:-default}; $\${ is a literal \${. Paths may start

@@ -69,7 +69,15 @@ const SCHEDULE_KEYS: Record<string, Key> = {
 };
 
 /** Keys of the file that are not options of one backup run. */
-const RUN_KEYS = ["dest", "retention", "schedule", "ping_url", "ping_url_file", "on_failure"];
+const RUN_KEYS = [
+  "dest",
+  "retention",
+  "schedule",
+  "ping_url",
+  "ping_url_file",
+  "ping_timeout",
+  "on_failure",
+];
 
 /** The tables a key may hold, by their key in a backup. */
 const TABLES: Record<string, Record<string, Key>> = {
@@ -90,8 +98,11 @@ const KEY_OF_FLAG = new Map<string, string>([
 /** The option flags the file can spell (a test holds them to the command line's). */
 export const SPELLED_FLAGS: readonly string[] = [...KEY_OF_FLAG.keys()];
 
-/** Where a backup's monitoring pings go: the URL, or a file holding it. */
-export type PingUrl = { url: string } | { file: string };
+/** Where a backup's monitoring pings go (the URL, or a file holding it), and how long each try may take. */
+export type PingUrl = ({ url: string } | { file: string }) & { timeoutSeconds: number };
+
+/** How long a ping may take by default, in seconds. */
+export const DEFAULT_PING_TIMEOUT = 10;
 
 /** One backup of the file, as the command line would give it. */
 export interface ConfigBackup {
@@ -120,7 +131,8 @@ const BACKUP_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * Reads a parsed file. Returns the backups, and every problem found, each
- * as `key.path: what is wrong`; backups with problems are left out.
+ * as `key.path: what is wrong`; a backup with a value it cannot use is left
+ * out (one with an unknown key is not: its arguments are still checked).
  */
 export function readConfig(
   doc: Record<string, unknown>,
@@ -168,7 +180,9 @@ export function readConfig(
       context,
       problems,
     );
-    if (backup && problems.length === before) backups.push(backup);
+    // A key that is not known changes no argument: the rest is still worth checking.
+    const blocked = problems.slice(before).some((p) => !p.includes(": unknown key"));
+    if (backup && !blocked) backups.push(backup);
   }
   // A mistake in [defaults] is found once for each backup: said once.
   return { backups, problems: [...new Set(problems)] };
@@ -360,6 +374,14 @@ function pingAt(
     problems.push(`${where("ping_url_file")}: give ping_url or ping_url_file, not both`);
     return undefined;
   }
+  const timeout = merged.ping_timeout ?? DEFAULT_PING_TIMEOUT;
+  if (!Number.isSafeInteger(timeout) || (timeout as number) < 1 || (timeout as number) > 300) {
+    problems.push(
+      `${where("ping_timeout")}: expected whole seconds from 1 to 300, got ${describe(timeout)}`,
+    );
+    return undefined;
+  }
+  const timeoutSeconds = timeout as number;
   if (merged.ping_url !== undefined) {
     const url = stringAt(merged.ping_url, where("ping_url"), context, problems);
     if (url === undefined) return undefined;
@@ -367,11 +389,11 @@ function pingAt(
       problems.push(`${where("ping_url")}: expected an http:// or https:// URL`);
       return undefined;
     }
-    return { url };
+    return { url, timeoutSeconds };
   }
   if (merged.ping_url_file !== undefined) {
     const file = stringAt(merged.ping_url_file, where("ping_url_file"), context, problems);
-    return file === undefined ? undefined : { file: pathFrom(file, context) };
+    return file === undefined ? undefined : { file: pathFrom(file, context), timeoutSeconds };
   }
   return undefined;
 }

@@ -9,7 +9,6 @@ import type { PingUrl } from "./config_keys.ts";
 export type PingKind = "start" | "success" | "fail";
 
 const TRIES = 3;
-const TIMEOUT_MS = 10_000;
 /** healthchecks keeps the first 100 kB of a body; an error line needs far less. */
 const MAX_BODY = 10_000;
 
@@ -48,7 +47,7 @@ export async function sendPing(
       const response = await fetch(url, {
         method: "POST",
         body: body.slice(0, MAX_BODY),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(ping.timeoutSeconds * 1000),
       });
       await response.body?.cancel();
       if (response.ok) return undefined;
@@ -57,7 +56,7 @@ export async function sendPing(
       if (response.status < 500 && response.status !== 429) break;
     } catch (error) {
       problem = error instanceof DOMException && error.name === "TimeoutError"
-        ? `no answer within ${TIMEOUT_MS / 1000} s`
+        ? `no answer within ${ping.timeoutSeconds} s`
         : (error as Error).message;
     }
   }

@@ -71,7 +71,7 @@ Deno.test("readConfig: a backup becomes the arguments the command line would tak
         "--stop-if-missing",
       ],
       dests: ["/backups", "s3://offsite/db1"],
-      ping: { url: "https://hc-ping.com/uuid-1" },
+      ping: { url: "https://hc-ping.com/uuid-1", timeoutSeconds: 10 },
       onFailure: ["notify-send", "backup failed"],
     },
     {
@@ -96,7 +96,7 @@ Deno.test("readConfig: a backup becomes the arguments the command line would tak
         "--allow-empty",
       ],
       dests: ["/etc/tb/relative/bk"],
-      ping: { url: "https://hc-ping.com/uuid-1" },
+      ping: { url: "https://hc-ping.com/uuid-1", timeoutSeconds: 10 },
     },
   ]);
 });
@@ -197,7 +197,17 @@ Deno.test("readConfig: paths: ~ is the home folder, relative is relative to the 
 
 Deno.test("readConfig: ping_url_file is read at run time, so its path is kept, resolved", () => {
   const { backups } = read({ backup: { a: { file: "/x", dest: "/b", ping_url_file: "ping" } } });
-  assert.deepEqual(backups[0].ping, { file: "/etc/tb/ping" });
+  assert.deepEqual(backups[0].ping, { file: "/etc/tb/ping", timeoutSeconds: 10 });
+  const slow = read({
+    backup: { a: { file: "/x", dest: "/b", ping_url: "http://h/x", ping_timeout: 3 } },
+  });
+  assert.deepEqual(slow.backups[0].ping, { url: "http://h/x", timeoutSeconds: 3 });
+  assert.deepEqual(
+    problemsOf({
+      backup: { a: { file: "/x", dest: "/b", ping_url: "http://h/x", ping_timeout: 0 } },
+    }),
+    ["backup.a.ping_timeout: expected whole seconds from 1 to 300, got number 0"],
+  );
 });
 
 Deno.test("suggestion: a letter or two off, or dashes for underscores; nothing for a far-off key", () => {
