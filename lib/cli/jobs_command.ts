@@ -28,6 +28,7 @@ export function jobJson(queued: QueuedJob, lastRun?: RunRecord, problems: string
     keep: job.retention.last,
     retention: describeRetention(job.retention),
     compression: job.compression,
+    config: job.config ?? null,
     lastRun: lastRun
       ? { time: lastRun.time, result: lastRun.result, message: lastRun.message }
       : null,
@@ -55,7 +56,9 @@ export async function jobsCommand(argv: string[]): Promise<void> {
       ? `${job.lastRun.result} ${localTime(new Date(job.lastRun.time))}`
       : "never run";
     printResult(
-      `${job.id}  ${job.schedule}  next ${next}  last ${last}  ${job.sourceText} -> ${job.dest}`,
+      `${job.id}  ${job.schedule}  next ${next}  last ${last}  ${job.sourceText} -> ${job.dest}${
+        job.config ? `  (backup '${job.config.backup}' of ${job.config.path})` : ""
+      }`,
     );
     for (const problem of job.problems) printResult(`  problem: ${problem}`);
   }

@@ -27,6 +27,7 @@ export async function runConfigJob(
 ): Promise<void> {
   const { path, backup: name } = job.config!;
   const messages = new Messages();
+  restoreConnectionEnvironment(job);
   let config: Config | undefined;
   let invalid: UsageError | undefined;
   try {
@@ -114,4 +115,17 @@ function nextRun(
 function snapshot(job: Job): Partial<Job> {
   const { name, source, dest, retention, compression, stopIfMissing } = job;
   return { name, source, dest, retention, compression, stopIfMissing };
+}
+
+/**
+ * Where a database was reached when the job was scheduled (PGHOST, MYSQL_HOST
+ * and the like, never a password), as a scheduled backup keeps it: at(1)
+ * keeps none of these, and the file names only the database. What the job's
+ * own environment sets wins.
+ */
+function restoreConnectionEnvironment(job: Job): void {
+  if (!("env" in job.source)) return;
+  for (const [name, value] of Object.entries(job.source.env)) {
+    if (Deno.env.get(name) === undefined) Deno.env.set(name, value);
+  }
 }

@@ -22,6 +22,12 @@ export interface JobProblem {
 /** The same, each with its fix where one is known (for doctor). */
 export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
   const problems: JobProblem[] = [];
+  if (job.config && !(await exists(job.config.path))) {
+    problems.push({
+      problem: `its config file is gone, so the job will stop: ${job.config.path}`,
+      fix: "put the file back, or remove the job with 'tinybackup unschedule'",
+    });
+  }
   for (const file of commandFiles(job)) {
     if (!(await exists(file))) problems.push({ problem: `the program it runs is gone: ${file}` });
   }
