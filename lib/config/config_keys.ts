@@ -8,6 +8,7 @@
 import { isAbsolute, join } from "node:path";
 import { interpolate } from "./interpolate.ts";
 import { isRemoteUrl } from "../stores/remote_url.ts";
+import { isPingUrl } from "./ping.ts";
 
 /** How a key's value becomes arguments. */
 type Kind =
@@ -385,7 +386,7 @@ function pingAt(
   if (merged.ping_url !== undefined) {
     const url = stringAt(merged.ping_url, where("ping_url"), context, problems);
     if (url === undefined) return undefined;
-    if (!/^https?:\/\/[^/]/.test(url)) {
+    if (!isPingUrl(url)) {
       problems.push(`${where("ping_url")}: expected an http:// or https:// URL`);
       return undefined;
     }

@@ -5,6 +5,8 @@
  * scheduled run forever. Its own failure is a warning.
  */
 const TIMEOUT_MS = 60_000;
+/** How long output may still come after the command ended (from what it left running). */
+const DRAIN_MS = 1000;
 
 /** Runs `argv`; returns what went wrong with it, or undefined. */
 export async function runOnFailure(
@@ -20,22 +22,31 @@ export async function runOnFailure(
       env: { TINYBACKUP_BACKUP: backup, TINYBACKUP_ERROR: error },
       stdin: "null",
       stdout: "piped",
-      stderr: "piped",
+      stderr: "inherit",
+      // A group of its own, so the timeout stops what it started too (`sleep 99 &`).
+      detached: true,
     }).spawn();
   } catch (e) {
     return `on_failure: cannot run ${argv[0]}: ${(e as Error).message}`;
   }
+  const stopForwarding = new AbortController();
+  const forwarded = child.stdout
+    .pipeTo(Deno.stderr.writable, { preventClose: true, signal: stopForwarding.signal })
+    .catch(() => {});
+  let timedOut = false;
   const timer = setTimeout(() => {
+    timedOut = true;
     try {
-      child.kill("SIGKILL");
+      Deno.kill(-child.pid, "SIGKILL");
     } catch {
       // It ended just now.
     }
   }, timeoutMs);
-  const { code, signal, stdout, stderr } = await child.output().finally(() => clearTimeout(timer));
-  await Deno.stderr.write(stdout);
-  await Deno.stderr.write(stderr);
-  if (signal === "SIGKILL") {
+  const { code } = await child.status.finally(() => clearTimeout(timer));
+  // A process it left running may hold its stdout open: wait a little, not for it.
+  const drained = setTimeout(() => stopForwarding.abort(), DRAIN_MS);
+  await forwarded.finally(() => clearTimeout(drained));
+  if (timedOut) {
     return `on_failure: ${argv[0]} did not end within ${timeoutMs / 1000} s; stopped it`;
   }
   return code === 0 ? undefined : `on_failure: ${argv[0]} exited with ${code}`;

@@ -12,6 +12,19 @@ const TRIES = 3;
 /** healthchecks keeps the first 100 kB of a body; an error line needs far less. */
 const MAX_BODY = 10_000;
 
+/**
+ * Whether `text` is an http:// or https:// URL a ping can go to. A message
+ * about it never quotes it: the URL holds the check's secret.
+ */
+export function isPingUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host !== "";
+  } catch {
+    return false;
+  }
+}
+
 /** The URL a ping of `kind` goes to. */
 export function pingUrlFor(base: string, kind: PingKind): string {
   if (kind === "success") return base;
@@ -31,13 +44,17 @@ export async function sendPing(
   delays: readonly number[] = [1000, 3000],
 ): Promise<string | undefined> {
   let base: string;
-  try {
-    base = "url" in ping ? ping.url : (await Deno.readTextFile(ping.file)).split("\n")[0].trim();
-    new URL(base);
-  } catch (error) {
-    return `cannot read the ping URL from ${"file" in ping ? ping.file : "the config"}: ${
-      (error as Error).message
-    }`;
+  if ("url" in ping) {
+    base = ping.url;
+  } else {
+    try {
+      base = (await Deno.readTextFile(ping.file)).split("\n")[0].trim();
+    } catch (error) {
+      return `cannot read the ping URL from ${ping.file}: ${(error as Error).message}`;
+    }
+    if (!isPingUrl(base)) {
+      return `the first line of ${ping.file} is not an http:// or https:// URL, so no ${kind} ping was sent`;
+    }
   }
   const url = pingUrlFor(base, kind);
   let problem = "";

@@ -362,3 +362,31 @@ ping_url = "${refusing.url}"
   assert.equal(refusing.requests.length, 2, "a 404 is not tried again");
   assert.ok(!r.stderr.includes("check-5e6b"), "the URL's secret path is not printed");
 });
+
+test("ping_url_file: the URL is read from the file at run time; a line that is no URL warns without printing it", async () => {
+  await using t = await setUp();
+  await using pings = pingServer();
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes\n");
+  await Deno.writeTextFile(`${t.dir}/ping`, `${pings.url}\n`, { mode: 0o600 });
+  await t.write(`
+[backup.notes]
+file = "notes.txt"
+dest = "b"
+ping_url_file = "ping"
+`);
+  const good = await t.cli(["run", "--config", t.file]);
+  assert.equal(good.code, 0, good.stderr);
+  assert.deepEqual(pings.requests.map((r) => r.path), ["/check-5e6b/start", "/check-5e6b"]);
+  assert.ok(!good.stderr.includes("check-5e6b"), good.stderr);
+
+  await Deno.writeTextFile(`${t.dir}/ping`, "hc-ping.com/s3cr3t-uuid\n");
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes 2\n");
+  const bad = await t.cli(["run", "--config", t.file]);
+  assert.equal(bad.code, 0, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /warning: notes: the first line of .*\/ping is not an http:\/\/ or https:\/\/ URL, so no start ping was sent/,
+  );
+  assert.ok(!bad.stderr.includes("s3cr3t"), bad.stderr);
+  assert.equal(pings.requests.length, 2, "no ping went anywhere");
+});

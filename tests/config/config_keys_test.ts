@@ -210,6 +210,13 @@ Deno.test("readConfig: ping_url_file is read at run time, so its path is kept, r
   );
 });
 
+Deno.test("readConfig: a ping_url that is not an http(s) URL is refused without quoting it (it holds a secret)", () => {
+  for (const url of ["https://a b/s3cr3t", "ftp://h/s3cr3t", "s3cr3t"]) {
+    const problems = problemsOf({ backup: { a: { file: "/x", dest: "/b", ping_url: url } } });
+    assert.deepEqual(problems, ["backup.a.ping_url: expected an http:// or https:// URL"], url);
+  }
+});
+
 Deno.test("suggestion: a letter or two off, or dashes for underscores; nothing for a far-off key", () => {
   assert.equal(suggestion("dayly", ["daily", "weekly"]), "; did you mean daily?");
   assert.equal(suggestion("lock-wait", ["lock_wait"]), "; did you mean lock_wait?");
