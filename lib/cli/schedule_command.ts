@@ -74,23 +74,29 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
 
 /**
  * The file as scheduled runs will read it: with only the environment at(1)
- * keeps. A variable the file needs that they would not have is refused now.
+ * keeps. A variable the file reads that they would see otherwise (unset,
+ * so a default would silently apply, or set to something else) is refused now.
  */
 async function loadForJobs(path: string | undefined): Promise<Config> {
-  const config = await loadConfig(path);
+  const { path: file } = await loadConfig(path);
+  const read = new Set<string>();
+  const config = await loadConfig(file, (name) => {
+    read.add(name);
+    return Deno.env.get(name);
+  });
   const env = jobEnvironment();
-  try {
-    return await loadConfig(config.path, (name) => env[name]);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    throw new UsageError(
-      `scheduled runs would not read the file as this run does: ${error.message}`,
-      `jobs keep only ${
-        Object.keys(env).join(", ")
-      } of the environment (at(1) would store the rest, secrets too); write the value in the file, or in a file named by a *_file key`,
-      error.more,
-    );
-  }
+  const differing = [...read].filter((name) => env[name] !== Deno.env.get(name)).sort();
+  if (differing.length === 0) return config;
+  throw new UsageError(
+    `scheduled runs would not read ${file} as this run does: it uses ${
+      differing.map((name) => `\${${name}}`).join(", ")
+    }, which ${
+      differing.length === 1 ? "a scheduled run does" : "scheduled runs do"
+    } not get from this environment`,
+    `jobs keep only ${
+      Object.keys(env).join(", ")
+    } of the environment (at(1) would store the rest, secrets too); write the value in the file, or in a file named by a *_file key`,
+  );
 }
 
 /** Credentials that scheduled runs would lack, as a single backup's --every checks them. */

@@ -11,7 +11,7 @@ export const EXAMPLE_CONFIG =
 [defaults]
 # One destination, or several: the source is read once and stored in each.
 dest = "~/backups"
-# dest = ["~/backups", "s3://my-bucket/\${HOSTNAME:-this-host}", "sftp://backup@nas.local/srv/backups"]
+# dest = ["~/backups", "s3://my-bucket/host1", "sftp://backup@nas.local/srv/backups"]
 compress = "zstd"
 # The newest backup of each of the last 7 days, 4 ISO weeks and 12 months
 # that have backups (local time), and the 3 newest versions.

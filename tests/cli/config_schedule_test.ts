@@ -165,17 +165,26 @@ ${withSite ? '\n[backup.site]\nfolder = "site"\n' : ""}`;
     const listed = (await cli(["jobs"])).stdout;
     assert.match(listed, new RegExp(`^${dbJob.id} .*\\(backup 'db' of ${file}\\)$`, "m"));
 
-    // The file, scheduled with a variable scheduled runs would not have, is refused.
-    await write(config('{ every = "1d" }').replace("app.db", "${DB_FILE}"));
-    const refused = await tinybackup(["schedule", "--config", file], {
-      env: { ...env, DB_FILE: "app.db" },
-    });
-    assert.equal(refused.code, 2);
-    assert.match(
-      refused.stderr,
-      /scheduled runs would not read the file as this run does: .*\$\{DB_FILE\} is not set/,
+    // The file, scheduled with a variable scheduled runs would not have, is
+    // refused, with a default too (it would silently apply in the job).
+    for (const variable of ["${DB_FILE}", "${DB_FILE:-other.db}"]) {
+      await write(config('{ every = "1d" }').replace("app.db", variable));
+      const refused = await tinybackup(["schedule", "--config", file], {
+        env: { ...env, DB_FILE: "app.db" },
+      });
+      assert.equal(refused.code, 2, variable);
+      assert.equal(refused.stdout, "");
+      assert.match(
+        refused.stderr,
+        /scheduled runs would not read .*config\.toml as this run does: it uses \$\{DB_FILE\}, which a scheduled run does not get from this environment/,
+      );
+      assert.match(refused.stderr, /hint: jobs keep only PATH, HOME/);
+    }
+    assert.equal(
+      (await queued(QUEUE)).length,
+      2,
+      "the refused file changed no job",
     );
-    assert.match(refused.stderr, /hint: jobs keep only PATH, HOME/);
 
     // jobs (and doctor) tell of a job whose file is gone.
     await Deno.rename(file, `${file}.away`);
