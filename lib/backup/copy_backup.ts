@@ -35,6 +35,8 @@ export interface CopyOptions {
   /** Copy even when the target's newest backup holds the same content. */
   force: boolean;
   lockWaitSeconds: number;
+  /** When the copy was taken: the backup's own time, or this run's for a backup an earlier run made. */
+  time: Date;
 }
 
 /** Copies `backup`, stored in `from`, into `options.store`; see the module's comment. */
@@ -82,8 +84,9 @@ export async function copyBackup(
   const copy: Omit<BackupMetadata, "file"> = {
     ...rest,
     generation: nextGeneration(series),
+    time: options.time.toISOString(),
     madeOn: hostname(),
   };
-  const made = await publish(store, staged, copy, new Date(metadata.time));
+  const made = await publish(store, staged, copy, options.time);
   return { backup: made, unchanged: false, removed: await rotate(options, made), warnings };
 }

@@ -7,7 +7,7 @@
  * fails fails alone: the others keep their new backups.
  */
 import { copyBackup } from "../backup/copy_backup.ts";
-import { DEFAULT_RETRY_DELAYS } from "../backup/run_backup.ts";
+import { DEFAULT_RETRY_DELAYS, seriesBackups } from "../backup/run_backup.ts";
 import { UsageError } from "../errors.ts";
 import { openSource } from "../sources/open_source.ts";
 import { isRemoteUrl } from "../stores/remote_url.ts";
@@ -23,7 +23,13 @@ export interface DestinationOutcome {
   error?: Error;
 }
 
-/** Backs up per `runs` (one set of options per destination, as the config gives them). */
+/**
+ * Backs up per `runs` (one set of options per destination, as the config
+ * gives them). Every destination is opened and its series checked before the
+ * source is read, so bad input at any of them (a bucket that is not there, a
+ * name another source's backups hold) stops the backup with nothing written.
+ * @throws {UsageError} for such bad input, or a source that cannot be backed up
+ */
 export async function backUpToEach(
   runs: readonly BackupArgs[],
   force: boolean,
@@ -32,24 +38,50 @@ export async function backUpToEach(
     Number(isRemoteUrl(runs[a].dest)) - Number(isRemoteUrl(runs[b].dest))
   );
   const results: DestinationOutcome[] = runs.map((args) => ({ dest: args.dest }));
+  const time = new Date();
+  const stores = new Map<number, Store>();
+  const refuseOrNote = (i: number, error: unknown) => {
+    if (error instanceof UsageError) {
+      throw runs.length === 1
+        ? error
+        : new UsageError(`${runs[i].dest}: ${error.message}`, error.hint, error.more);
+    }
+    results[i].error = asError(error);
+    stores.delete(i);
+  };
+  for (const i of order) {
+    try {
+      stores.set(i, await openDestination(runs[i].dest, false, runs[i].sshConfig));
+    } catch (error) {
+      refuseOrNote(i, error);
+    }
+  }
+  const firstOpen = order.find((i) => stores.has(i));
+  if (firstOpen === undefined) return results;
+  const { source, name } = runs[firstOpen];
+  const { parts } = await openSource(source!, name, () => stores.get(firstOpen)!.scratchFile());
+  for (const [i, store] of [...stores]) {
+    try {
+      for (const part of parts) await seriesBackups(store, part.series, part.source);
+    } catch (error) {
+      refuseOrNote(i, error);
+    }
+  }
+
   let first: { store: Store; outcomes: PartOutcome[] } | undefined;
   for (const i of order) {
+    const store = stores.get(i);
+    if (!store) continue;
     const args = runs[i];
     try {
-      const store = await openDestination(args.dest, false, args.sshConfig);
       if (first) {
-        results[i].outcomes = await copyParts(first.store, first.outcomes, store, args, force);
+        results[i].outcomes = await copyParts(first.store, first.outcomes, store, args, {
+          force,
+          time,
+        });
         continue;
       }
-      let opened;
-      try {
-        opened = await openSource(args.source!, args.name, () => store.scratchFile());
-      } catch (error) {
-        // The source itself cannot be read: no destination would fare better.
-        for (const result of results) result.error ??= asError(error);
-        return results;
-      }
-      const outcomes = await backUpParts(opened.parts, {
+      const outcomes = await backUpParts(parts, {
         store,
         compression: args.compression,
         retention: args.retention,
@@ -62,6 +94,8 @@ export async function backUpToEach(
       results[i].outcomes = outcomes;
       if (outcomes.some((o) => o.result)) first = { store, outcomes };
     } catch (error) {
+      // Bad input while nothing is written yet is the source's: no destination would fare better.
+      if (error instanceof UsageError && !first) throw error;
       results[i].error = asError(error);
     }
   }
@@ -74,7 +108,7 @@ async function copyParts(
   made: PartOutcome[],
   store: Store,
   args: BackupArgs,
-  force: boolean,
+  { force, time }: { force: boolean; time: Date },
 ): Promise<PartOutcome[]> {
   const outcomes: PartOutcome[] = [];
   for (const { part, result } of made) {
@@ -93,6 +127,8 @@ async function copyParts(
         retention: args.retention,
         force,
         lockWaitSeconds: args.lockWaitSeconds,
+        // A backup found unchanged was made by an earlier run: its copy is this run's.
+        time: result.unchanged ? time : new Date(result.backup.metadata.time),
       });
       outcomes.push({ part, result: copied });
     } catch (error) {

@@ -7,7 +7,7 @@ import type { Config, PlannedBackup } from "../config/load_config.ts";
 import { lockBackup } from "../config/backup_lock.ts";
 import { runOnFailure } from "../config/on_failure.ts";
 import { sendPing } from "../config/ping.ts";
-import { RunError, UsageError } from "../errors.ts";
+import { RunError } from "../errors.ts";
 import { backUpToEach } from "./back_up_to_each.ts";
 import { failureOf } from "./back_up_parts.ts";
 import type { Messages } from "./output.ts";
@@ -68,7 +68,13 @@ async function attempt(
   }
   using _lock = lock;
   await started();
-  const results = await backUpToEach(backup.runs, force);
+  let results;
+  try {
+    results = await backUpToEach(backup.runs, force);
+  } catch (error) {
+    // Bad input, found before anything was written.
+    return { paths: [], summary: "", error: error as Error, warnings: [] };
+  }
   const paths: string[] = [];
   const failures: { dest: string; error: Error }[] = [];
   let unchanged = true;
@@ -87,16 +93,12 @@ async function attempt(
     const message = failures.map(({ dest, error }) =>
       results.length > 1 ? `${dest}: ${error.message}` : error.message
     ).join("; ");
-    // Bad input, as a single backup reports it, only when no destination took the backup.
-    const error = failures.length === results.length &&
-        failures.every((f) => f.error instanceof UsageError)
-      ? new UsageError(message, (failures[0].error as UsageError).hint)
-      : new RunError(
-        failures.length < results.length
-          ? `${message} (the other destinations were backed up)`
-          : message,
-        failures.length === 1 ? (failures[0].error as RunError).hint : undefined,
-      );
+    const error = new RunError(
+      failures.length < results.length
+        ? `${message} (the other destinations were backed up)`
+        : message,
+      failures.length === 1 ? (failures[0].error as RunError).hint : undefined,
+    );
     return { paths, summary: "", error, warnings: [] };
   }
   const where = results.length === 1 ? "" : ` to ${results.length} destinations`;

@@ -200,20 +200,103 @@ folder = "photos"
 test("run: one destination that fails fails the backup (exit 1) and names it; the others keep theirs", async () => {
   await using t = await setUp();
   await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes\n");
+  // An S3 endpoint where nothing listens: the network is down for that destination only.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  await t.write(`
+[backup.notes]
+file = "notes.txt"
+dest = ["s3://tinybackup-test/notes", "good"]
+`);
+  const r = await tinybackup(["run", "--config", t.file], {
+    env: {
+      ...t.env,
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    },
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /notes: failed: s3:\/\/tinybackup-test\/notes: cannot reach the S3 endpoint .*the other destinations were backed up/,
+  );
+  assert.equal(r.stdout.trim().split("\n").length, 1);
+  assert.equal((await namesIn(`${t.dir}/good`)).length, 1);
+});
+
+test("run: a destination that is bad input (a file where its folder should be) stops the backup before anything is written", async () => {
+  await using t = await setUp();
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes\n");
   await Deno.writeTextFile(`${t.dir}/blocker`, "a file where a folder should be\n");
   await t.write(`
 [backup.notes]
 file = "notes.txt"
-dest = ["blocker/bk", "good"]
+dest = ["good", "blocker/bk"]
 `);
   const r = await t.cli(["run", "--config", t.file]);
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, new RegExp(`notes: failed: ${t.dir}/blocker/bk: destination not found`));
+  await assert.rejects(Deno.stat(`${t.dir}/good`), Deno.errors.NotFound);
+});
+
+test("run: a destination that refuses the backup (its name is another source's) stops it before anything is written", async () => {
+  await using t = await setUp();
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes\n");
+  await Deno.writeTextFile(`${t.dir}/other.txt`, "another file\n");
+  const other = await t.cli([
+    "--file",
+    `${t.dir}/other.txt`,
+    "--name",
+    "notes.txt",
+    "--dest",
+    `${t.dir}/two`,
+  ]);
+  assert.equal(other.code, 0, other.stderr);
+  await t.write(`
+[backup.notes]
+file = "notes.txt"
+dest = ["one", "two"]
+`);
+  const r = await t.cli(["run", "--config", t.file]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, "");
   assert.match(
     r.stderr,
-    new RegExp(`notes: failed: ${t.dir}/blocker/bk: .*the other destinations were backed up`),
+    new RegExp(
+      `notes: failed: ${t.dir}/two: .*already holds backups named 'notes\\.txt' of another source`,
+    ),
   );
-  assert.equal(r.stdout.trim().split("\n").length, 1);
-  assert.equal((await namesIn(`${t.dir}/good`)).length, 1);
+  assert.match(r.stderr, /hint: pass --name/);
+  await assert.rejects(
+    Deno.stat(`${t.dir}/one`),
+    Deno.errors.NotFound,
+    "nothing was written in one",
+  );
+});
+
+test("run: a destination added later gets the unchanged backup as a copy of this run's time", async () => {
+  await using t = await setUp();
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes\n");
+  await t.write('[backup.notes]\nfile = "notes.txt"\ndest = ["one"]\n');
+  const made = await t.cli(["run", "--config", t.file]);
+  assert.equal(made.code, 0, made.stderr);
+  const [old] = await namesIn(`${t.dir}/one`);
+  // Backup names have a resolution of a second.
+  await new Promise((wake) => setTimeout(wake, 1100));
+  await t.write('[backup.notes]\nfile = "notes.txt"\ndest = ["one", "two"]\n');
+  const r = await t.cli(["run", "--config", t.file]);
+  assert.equal(r.code, 0, r.stderr);
+  const [copy] = await namesIn(`${t.dir}/two`);
+  assert.deepEqual(await namesIn(`${t.dir}/one`), [old], "unchanged in one");
+  assert.ok(copy > old, `the copy ${copy} is named by this run's time, after ${old}`);
+  assert.equal(await sha256(`${t.dir}/two/${copy}`), await sha256(`${t.dir}/one/${old}`));
+  const listed = await t.cli(["list", "--json", "--dest", `${t.dir}/two`]);
+  const [entry] = JSON.parse(listed.stdout) as { time: string }[];
+  assert.ok(Date.now() - Date.parse(entry.time) < 60_000, `listed at ${entry.time}`);
 });
 
 test("run: an overlapping run of a backup waits up to lock_wait, then says since when; a killed one blocks nothing", async () => {
