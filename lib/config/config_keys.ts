@@ -12,13 +12,13 @@ import { isPingUrl } from "./ping.ts";
 
 /** How a key's value becomes arguments. */
 type Kind =
-  | "string" // --flag VALUE
-  | "path" // --flag PATH: ~ is the home folder, a relative path is relative to the file
+  | "string" // --flag=VALUE (with '=', so a value may start with '-')
+  | "path" // --flag=PATH: ~ is the home folder, a relative path is relative to the file
   | "boolean" // --flag when true
-  | "strings" // --flag VALUE for each item of a list
-  | "count" // --flag N, a whole number
-  | "exit-codes" // --flag 1,24, from a list of numbers
-  | "time-of-day"; // --flag HH:MM, from "02:00" or a TOML local time
+  | "strings" // --flag=VALUE for each item of a list
+  | "count" // --flag=N, a whole number
+  | "exit-codes" // --flag=1,24, from a list of numbers
+  | "time-of-day"; // --flag=HH:MM, from "02:00" or a TOML local time
 
 interface Key {
   flag: string;
@@ -224,7 +224,7 @@ function readBackup(
     }
     if (key === "name") {
       const text = stringAt(value, where(key), context, problems);
-      if (text !== undefined) args.push("--name", text);
+      if (text !== undefined) args.push(`--name=${text}`);
       continue;
     }
     const spec = SOURCE_KEYS[key] ?? OPTION_KEYS[key];
@@ -261,11 +261,11 @@ function argsOf(
   switch (spec.kind) {
     case "string": {
       const text = stringAt(value, where, context, problems);
-      return text === undefined ? [] : [spec.flag, text];
+      return text === undefined ? [] : [`${spec.flag}=${text}`];
     }
     case "path": {
       const text = stringAt(value, where, context, problems);
-      return text === undefined ? [] : [spec.flag, pathFrom(text, context)];
+      return text === undefined ? [] : [`${spec.flag}=${pathFrom(text, context)}`];
     }
     case "boolean":
       if (typeof value !== "boolean") {
@@ -274,13 +274,13 @@ function argsOf(
       }
       return value ? [spec.flag] : [];
     case "strings":
-      return (listAt(value, where, context, problems) ?? []).flatMap((item) => [spec.flag, item]);
+      return (listAt(value, where, context, problems) ?? []).map((item) => `${spec.flag}=${item}`);
     case "count":
       if (!Number.isSafeInteger(value)) {
         problems.push(`${where}: expected a whole number, got ${describe(value)}`);
         return [];
       }
-      return [spec.flag, String(value)];
+      return [`${spec.flag}=${value}`];
     case "exit-codes":
       if (!Array.isArray(value) || !value.every((n) => Number.isSafeInteger(n))) {
         problems.push(
@@ -288,14 +288,14 @@ function argsOf(
         );
         return [];
       }
-      return [spec.flag, value.join(",")];
+      return [`${spec.flag}=${value.join(",")}`];
     case "time-of-day": {
       const text = timeOfDay(value);
       if (text === undefined) {
         const typed = stringAt(value, where, context, problems);
-        return typed === undefined ? [] : [spec.flag, typed];
+        return typed === undefined ? [] : [`${spec.flag}=${typed}`];
       }
-      return [spec.flag, text];
+      return [`${spec.flag}=${text}`];
     }
   }
 }

@@ -61,7 +61,7 @@ export async function loadConfig(
     const runs: BackupArgs[] = [];
     for (const dest of backup.dests) {
       try {
-        runs.push(parseBackupArgs([...args, "--dest", dest]));
+        runs.push(parseBackupArgs([...args, `--dest=${dest}`]));
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         const problem = `backup.${backup.name}: ${inFileTerms(error.message)}`;

@@ -6,7 +6,7 @@ import {
   SPELLED_FLAGS,
   suggestion,
 } from "../../lib/config/config_keys.ts";
-import { BACKUP_OPTIONS } from "../../lib/cli/args.ts";
+import { BACKUP_OPTIONS, parseBackupArgs } from "../../lib/cli/args.ts";
 
 const CONTEXT: Context = {
   env: (name) => ({ HC: "uuid-1", HOST: "db1" } as Record<string, string>)[name],
@@ -49,25 +49,16 @@ Deno.test("readConfig: a backup becomes the arguments the command line would tak
     {
       name: "photos",
       args: [
-        "--compress",
-        "zstd",
-        "--keep",
-        "3",
-        "--keep-daily",
-        "7",
-        "--keep-within",
-        "1y",
-        "--folder",
-        "/home/ed/photos",
-        "--exclude",
-        "*.tmp",
-        "--exclude",
-        "cache/",
+        "--compress=zstd",
+        "--keep=3",
+        "--keep-daily=7",
+        "--keep-within=1y",
+        "--folder=/home/ed/photos",
+        "--exclude=*.tmp",
+        "--exclude=cache/",
         "--split",
-        "--every",
-        "1w",
-        "--runs",
-        "4",
+        "--every=1w",
+        "--runs=4",
         "--stop-if-missing",
       ],
       dests: ["/backups", "s3://offsite/db1"],
@@ -77,22 +68,14 @@ Deno.test("readConfig: a backup becomes the arguments the command line would tak
     {
       name: "dump",
       args: [
-        "--compress",
-        "zstd",
-        "--keep",
-        "3",
-        "--keep-daily",
-        "7",
-        "--keep-within",
-        "1y",
-        "--command",
-        "pg_dumpall",
-        "--name",
-        "all.sql",
-        "--ok-exit",
-        "1,24",
-        "--lock-wait",
-        "0",
+        "--compress=zstd",
+        "--keep=3",
+        "--keep-daily=7",
+        "--keep-within=1y",
+        "--command=pg_dumpall",
+        "--name=all.sql",
+        "--ok-exit=1,24",
+        "--lock-wait=0",
         "--allow-empty",
       ],
       dests: ["/etc/tb/relative/bk"],
@@ -106,7 +89,7 @@ Deno.test("readConfig: a table of the backup replaces the default's whole, not k
     defaults: { dest: "/b", retention: { last: 3, daily: 7 } },
     backup: { a: { file: "/x", retention: { weekly: 2 } } },
   });
-  assert.deepEqual(backups[0].args, ["--keep-weekly", "2", "--file", "/x"]);
+  assert.deepEqual(backups[0].args, ["--keep-weekly=2", "--file=/x"]);
 });
 
 Deno.test("readConfig: TOML local times are read as HH:MM for schedule.at", () => {
@@ -116,7 +99,7 @@ Deno.test("readConfig: TOML local times are read as HH:MM for schedule.at", () =
     backup: { a: { file: "/x", dest: "/b", schedule: { every: "1d", at } } },
   });
   assert.deepEqual(problems, []);
-  assert.deepEqual(backups[0].args.slice(-4), ["--every", "1d", "--at", "02:30"]);
+  assert.deepEqual(backups[0].args.slice(-2), ["--every=1d", "--at=02:30"]);
 });
 
 Deno.test("readConfig lists every problem at once, each with its key path, a default's once", () => {
@@ -186,7 +169,7 @@ Deno.test("readConfig: paths: ~ is the home folder, relative is relative to the 
       a: { sqlite: "data/app.db", dest: ["~", "~/bk", "sftp://nas/srv/b", "ftps://u@h/b"] },
     },
   });
-  assert.deepEqual(backups[0].args, ["--sqlite", "/etc/tb/data/app.db"]);
+  assert.deepEqual(backups[0].args, ["--sqlite=/etc/tb/data/app.db"]);
   assert.deepEqual(backups[0].dests, [
     "/home/ed",
     "/home/ed/bk",
@@ -252,4 +235,13 @@ Deno.test("every option of a backup has its key in the file, but those of one ru
   const missing = Object.keys(BACKUP_OPTIONS)
     .filter((option) => !onlyTyped.includes(option) && !SPELLED_FLAGS.includes(`--${option}`));
   assert.deepEqual(missing, []);
+});
+
+Deno.test("readConfig: a value that starts with '-' stays a value, never an option", () => {
+  const { backups } = read({
+    backup: { a: { folder: "/srv", dest: "/b", exclude: ["-draft*", "--force"] } },
+  });
+  const args = parseBackupArgs([...backups[0].args, `--dest=${backups[0].dests[0]}`]);
+  assert.deepEqual((args.source as { exclude: string[] }).exclude, ["-draft*", "--force"]);
+  assert.equal(args.force, false);
 });
