@@ -13,6 +13,7 @@ import { helpFor } from "./help.ts";
 import { Messages, printHelp, printPath } from "./output.ts";
 import { openSource } from "../sources/open_source.ts";
 import { openDestination } from "./destination.ts";
+import { seriesBackups } from "../backup/run_backup.ts";
 
 export async function runCommand(argv: string[]): Promise<void> {
   const args = parseRunArgs(argv);
@@ -58,13 +59,23 @@ export function selectBackups(config: Config, names: string[]): PlannedBackup[] 
   return names.length === 0 ? config.backups : config.backups.filter((b) => names.includes(b.name));
 }
 
-/** What a run would do, for every backup and destination, without reading or writing. */
+/**
+ * What a run would do, for every backup and destination, without reading or
+ * writing. Every destination and source is opened, and each series checked,
+ * before anything is printed, so a plan that would fail prints nothing.
+ */
 async function dryRunAll(selected: PlannedBackup[], messages: Messages): Promise<void> {
+  const plans = [];
   for (const backup of selected) {
     for (const args of backup.runs) {
       const store = await openDestination(args.dest, false, args.sshConfig);
       const { parts } = await openSource(args.source!, args.name, () => store.scratchFile());
-      await dryRun(args, parts, store, messages);
+      for (const { series, source } of parts) await seriesBackups(store, series, source);
+      plans.push({ args, parts, store });
     }
+  }
+  // `schedule` queues the jobs; a run only backs up.
+  for (const { args, parts, store } of plans) {
+    await dryRun({ ...args, schedule: undefined }, parts, store, messages);
   }
 }

@@ -299,6 +299,48 @@ test("run: a destination added later gets the unchanged backup as a copy of this
   assert.ok(Date.now() - Date.parse(entry.time) < 60_000, `listed at ${entry.time}`);
 });
 
+test("run --dry-run: prints the backup each destination would get, writes nothing; a plan that would fail prints nothing", async () => {
+  await using t = await setUp();
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes\n");
+  await Deno.writeTextFile(`${t.dir}/todo.txt`, "todo\n");
+  await t.write(`
+[defaults]
+dest = ["one", "two"]
+
+[backup.notes]
+file = "notes.txt"
+schedule = { every = "1d" }
+
+[backup.todo]
+file = "todo.txt"
+`);
+  const r = await t.cli(["run", "--dry-run", "--config", t.file]);
+  assert.equal(r.code, 0, r.stderr);
+  const paths = r.stdout.trim().split("\n");
+  assert.deepEqual(
+    paths.map((p) => p.replace(/\.\d{8}T\d{6}Z\.gz$/, "").replace(`${t.dir}/`, "")),
+    ["one/notes.txt", "two/notes.txt", "one/todo.txt", "two/todo.txt"],
+  );
+  assert.match(r.stderr, /dry run: would back up/);
+  assert.doesNotMatch(r.stderr, /schedule/, "run does not schedule");
+  await assert.rejects(Deno.stat(`${t.dir}/one`), Deno.errors.NotFound);
+
+  const other = await t.cli([
+    "--file",
+    `${t.dir}/todo.txt`,
+    "--name",
+    "notes.txt",
+    "--dest",
+    `${t.dir}/two`,
+  ]);
+  assert.equal(other.code, 0, other.stderr);
+  const refused = await t.cli(["run", "--dry-run", "--config", t.file]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(refused.stdout, "");
+  assert.doesNotMatch(refused.stderr, /would back up/);
+  assert.match(refused.stderr, /already holds backups named 'notes\.txt' of another source/);
+});
+
 test("run: an overlapping run of a backup waits up to lock_wait, then says since when; a killed one blocks nothing", async () => {
   await using t = await setUp();
   await t.write(`
