@@ -126,10 +126,14 @@ export function describeRetention(retention: Retention): string {
 export const CALENDAR_RULES = ["hourly", "daily", "weekly", "monthly", "yearly"] as const;
 export type CalendarRule = typeof CALENDAR_RULES[number];
 
+/** Whether the policy has a rule besides `last` (a calendar rule or `within`). */
+export function hasCalendarRules(retention: Retention): boolean {
+  return CALENDAR_RULES.some((rule) => retention[rule] > 0) || retention.within !== undefined;
+}
+
 /** Whether the policy has no rule, and so keeps everything. */
 export function keepsAll(retention: Retention): boolean {
-  return retention.last === 0 && CALENDAR_RULES.every((rule) => retention[rule] === 0) &&
-    retention.within === undefined;
+  return retention.last === 0 && !hasCalendarRules(retention);
 }
 
 /** A date's calendar fields where the buckets are counted (local time, or UTC in tests). */

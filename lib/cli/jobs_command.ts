@@ -1,7 +1,7 @@
 /** `tinybackup jobs`: every scheduled tinybackup job, with its next and last run. */
 import { jobProblems } from "../schedule/job_health.ts";
 import { describeSchedule } from "../schedule/job.ts";
-import { describeRetention } from "../backup/retention.ts";
+import { describeRetention, hasCalendarRules } from "../backup/retention.ts";
 import { describeSpec, sourcePath } from "../sources/source_spec.ts";
 import { findJobs, type QueuedJob } from "../schedule/queue.ts";
 import { readRuns, type RunRecord } from "../schedule/run_log.ts";
@@ -25,7 +25,8 @@ export function jobJson(queued: QueuedJob, lastRun?: RunRecord, problems: string
     running: queued.running,
     runsLeft: job.runsLeft,
     stopIfMissing: job.stopIfMissing,
-    keep: job.retention.last,
+    // "the N newest", as --keep N says; null when calendar rules keep others too.
+    keep: hasCalendarRules(job.retention) ? null : job.retention.last,
     retention: describeRetention(job.retention),
     compression: job.compression,
     config: job.config ?? null,
