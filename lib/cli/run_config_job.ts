@@ -11,6 +11,7 @@ import { isMissing } from "../io/is_missing.ts";
 import { removeJob } from "../schedule/at.ts";
 import { type Job, sameSchedule, successor } from "../schedule/job.ts";
 import { tryQueueJob } from "../schedule/queue.ts";
+import { lockJobChain, runsOf } from "../schedule/chain_lock.ts";
 import type { RunRecord } from "../schedule/run_log.ts";
 import { sourcePath } from "../sources/source_spec.ts";
 import { configJob } from "./config_job.ts";
@@ -62,10 +63,24 @@ export async function runConfigJob(
   }
 
   const next = nextRun(job, config, backup, now);
-  const { nextAtJob, requeueError } = next ? await tryQueueJob(next) : {};
-  if (nextAtJob !== undefined && await cancelled()) {
-    await removeJob(nextAtJob);
-    return await log({ result: "cancelled", message: "the job was unscheduled while it started" });
+  let nextAtJob: number | undefined;
+  let requeueError: string | undefined;
+  if (next) {
+    using _chain = await lockJobChain(job.id);
+    // `schedule` may have queued the job anew while this run started: that is its next run.
+    const { waiting } = await runsOf(job.id).catch(() => ({ waiting: [] }));
+    if (waiting.length > 0) {
+      nextAtJob = waiting[0].atJob;
+    } else {
+      ({ nextAtJob, requeueError } = await tryQueueJob(next));
+      if (nextAtJob !== undefined && await cancelled()) {
+        await removeJob(nextAtJob);
+        return await log({
+          result: "cancelled",
+          message: "the job was unscheduled while it started",
+        });
+      }
+    }
   }
   const unqueued = requeueError ? `; and the next run could not be queued: ${requeueError}` : "";
   if (invalid) {

@@ -13,6 +13,7 @@ import { configJobId, describeSchedule, sameSchedule } from "../schedule/job.ts"
 import { configJob } from "./config_job.ts";
 import { jobProblems } from "../schedule/job_health.ts";
 import { findJobs, queueJob } from "../schedule/queue.ts";
+import { lockJobChain, runsOf } from "../schedule/chain_lock.ts";
 import { isS3Url } from "../stores/s3/s3_url.ts";
 import { parseScheduleArgs } from "./args.ts";
 import { localTime } from "./format.ts";
@@ -31,26 +32,31 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
   const dry = args.dryRun ? "dry run: would " : "";
   for (const backup of scheduled) {
     const job = configJob(config, backup, now);
-    const existing = queued.find((q) => q.job.id === job.id);
+    // Under the chain's lock, a run of the job that is starting now either
+    // queued its successor already (seen here) or will see what is queued here.
+    using _chain = await lockJobChain(job.id);
+    const { waiting } = await runsOf(job.id);
+    const [existing, ...duplicates] = waiting;
     const programGone = existing &&
       (await jobProblems(existing.job)).some((p) => p.startsWith("the program"));
-    if (existing && (existing.running || (sameSchedule(existing.job, job) && !programGone))) {
-      // A running one queues its successor itself, from what the file says then.
-      messages.note(`${dry}keep ${backup.name}: job ${job.id}, ${describeSchedule(job.schedule)}`);
-      printResult(job.id);
-      continue;
-    }
+    const keep = existing && sameSchedule(existing.job, job) && !programGone;
+    const what = keep ? "keep" : existing ? "replace" : "add";
     if (args.dryRun) {
       messages.note(
-        `${dry}${existing ? "replace" : "add"} ${backup.name}: job ${job.id}, ${
-          describeSchedule(job.schedule)
-        }`,
+        `${dry}${what} ${backup.name}: job ${job.id}, ${describeSchedule(job.schedule)}`,
       );
       printResult(job.id);
       continue;
     }
-    if (existing) await removeJob(existing.atJob);
+    // A job unscheduled earlier (its backup was gone from the file) is wanted again.
     await clearCancelled(job.id);
+    for (const extra of duplicates) await removeJob(extra.atJob);
+    if (keep) {
+      messages.note(`keep ${backup.name}: job ${job.id}, ${describeSchedule(job.schedule)}`);
+      printResult(job.id);
+      continue;
+    }
+    if (existing) await removeJob(existing.atJob);
     const { next } = await queueJob(job);
     messages.note(
       `${existing ? "rescheduled" : "scheduled"} ${backup.name}: job ${job.id}, ${
