@@ -43,7 +43,7 @@ export async function runCommand(argv: string[]): Promise<void> {
       message,
       failed.length === 1 ? (failed[0].error as UsageError).hint : undefined,
     )
-    : new RunError(message);
+    : new RunError(message, failed.length === 1 ? (failed[0].error as RunError).hint : undefined);
 }
 
 /** The named backups of the file, in the file's order; all when none is named. */

@@ -208,6 +208,15 @@ function readBackup(
         );
         continue;
       }
+      if (Object.keys(value).length === 0) {
+        // Else it would silently mean the default (last 14), or no schedule.
+        problems.push(
+          `${where(key)}: the table is empty: give ${
+            Object.keys(TABLES[key]).join(", ")
+          }, or leave ${key} out`,
+        );
+        continue;
+      }
       for (const [inner, innerValue] of Object.entries(value)) {
         const spec = TABLES[key][inner];
         if (!spec) {

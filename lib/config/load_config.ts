@@ -53,7 +53,10 @@ export async function loadConfig(
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     const what = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
-    throw new UsageError(`${file}:${error.line}:${error.column}: ${what}`);
+    throw new UsageError(
+      `${file}:${error.line}:${error.column}: ${what}`,
+      "the file is TOML (https://toml.io): strings in double quotes, a backup as [backup.NAME]; 'tinybackup config init --config FILE' writes an example",
+    );
   }
   const { backups, problems } = readConfig(doc, { env, home: env("HOME"), dir: dirname(file) });
   const planned: PlannedBackup[] = [];

@@ -50,6 +50,7 @@ test("validate: a syntax error names the file, line and column; exit 2, nothing 
   assert.equal(r.code, 2);
   assert.equal(r.stdout, "");
   assert.match(r.stderr, new RegExp(`^tinybackup: error: ${t.file}:3:8: invalid value$`, "m"));
+  assert.match(r.stderr, /^tinybackup: hint: the file is TOML \(https:\/\/toml\.io\)/m);
 });
 
 test("validate lists every problem at once, in the file's terms, and run refuses to start", async () => {
@@ -367,6 +368,7 @@ lock_wait = 1
       `another run of backup 'slow' of ${t.file} has been running since \\S+ \\(pid ${first.pid}\\); this run made no backup`,
     ),
   );
+  assert.match(second.stderr, /^tinybackup: hint: let it finish, or raise lock_wait/m);
   first.kill("SIGKILL");
   await first.status;
   await first.stderr.cancel();

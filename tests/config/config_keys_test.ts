@@ -245,3 +245,13 @@ Deno.test("readConfig: a value that starts with '-' stays a value, never an opti
   assert.deepEqual((args.source as { exclude: string[] }).exclude, ["-draft*", "--force"]);
   assert.equal(args.force, false);
 });
+
+Deno.test("readConfig: an empty retention or schedule table is a mistake, not the default", () => {
+  assert.deepEqual(
+    problemsOf({ backup: { a: { file: "/x", dest: "/b", retention: {}, schedule: {} } } }),
+    [
+      "backup.a.retention: the table is empty: give last, hourly, daily, weekly, monthly, yearly, within, or leave retention out",
+      "backup.a.schedule: the table is empty: give every, at, time, runs, stop_if_missing, or leave schedule out",
+    ],
+  );
+});
