@@ -11,7 +11,7 @@ import { jobEnvironment, removeJob } from "../schedule/at.ts";
 import { clearCancelled, markCancelled } from "../schedule/cancellation.ts";
 import { configJobId, describeSchedule, sameSchedule } from "../schedule/job.ts";
 import { configJob } from "./config_job.ts";
-import { jobProblems } from "../schedule/job_health.ts";
+import { programGone } from "../schedule/job_health.ts";
 import { findJobs, queueJob } from "../schedule/queue.ts";
 import { lockJobChain, runsOf } from "../schedule/chain_lock.ts";
 import { isS3Url } from "../stores/s3/s3_url.ts";
@@ -37,9 +37,7 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
     using _chain = await lockJobChain(job.id);
     const { waiting } = await runsOf(job.id);
     const [existing, ...duplicates] = waiting;
-    const programGone = existing &&
-      (await jobProblems(existing.job)).some((p) => p.startsWith("the program"));
-    const keep = existing && sameSchedule(existing.job, job) && !programGone;
+    const keep = existing && sameSchedule(existing.job, job) && !(await programGone(existing.job));
     const what = keep ? "keep" : existing ? "replace" : "add";
     if (args.dryRun) {
       messages.note(

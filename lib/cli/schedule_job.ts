@@ -2,7 +2,7 @@
 import { removeJob } from "../schedule/at.ts";
 import { markCancelled } from "../schedule/cancellation.ts";
 import { describeSchedule, newJob } from "../schedule/job.ts";
-import { jobProblems } from "../schedule/job_health.ts";
+import { programGone } from "../schedule/job_health.ts";
 import { findJobs, type QueuedJob, queueJob } from "../schedule/queue.ts";
 import { sameJob } from "../schedule/job.ts";
 import { selfCommand } from "../schedule/self_command.ts";
@@ -45,7 +45,7 @@ export async function scheduleJob(
     command: selfCommand(),
   }, new Date());
   const existing = (await findJobs()).find((queued) => sameJob(queued.job, job));
-  if (existing && (await jobProblems(existing.job)).some((p) => p.startsWith("the program"))) {
+  if (existing && await programGone(existing.job)) {
     // The same job, but its program moved or went: this one replaces it.
     await markCancelled(existing.job.id);
     if (!existing.running) await removeJob(existing.atJob);

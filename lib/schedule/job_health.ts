@@ -1,4 +1,4 @@
-/** What stands in a queued job's way: a missing program or source. */
+/** What stands in a queued job's way: a missing program or source, a destination out of reach, a config file that changed. */
 import { leadingProgram } from "../sources/command_source.ts";
 import { shellFinds } from "../sources/program_host.ts";
 import { describeHost } from "../ssh/ssh_host.ts";
@@ -19,18 +19,22 @@ export interface JobProblem {
   fix?: string;
 }
 
+/** Whether the program the job runs (tinybackup itself) is gone: the job must be queued anew. */
+export async function programGone(job: Job): Promise<boolean> {
+  for (const file of commandFiles(job)) if (!(await exists(file))) return true;
+  return false;
+}
+
 /** The same, each with its fix where one is known (for doctor). */
 export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
   const problems: JobProblem[] = [];
-  if (job.config && !(await exists(job.config.path))) {
-    problems.push({
-      problem: `its config file is gone, so the job will stop: ${job.config.path}`,
-      fix: "put the file back, or remove the job with 'tinybackup unschedule'",
-    });
-  }
   for (const file of commandFiles(job)) {
     if (!(await exists(file))) problems.push({ problem: `the program it runs is gone: ${file}` });
   }
+  // A config job's next run does what the file says then: that is what is checked.
+  const current = job.config ? await asConfigSays(job) : { job, dests: [job] };
+  if ("problem" in current) return [...problems, current];
+  job = current.job;
   const host = sourceHost(job.source);
   if (host && !(await shellFinds("ssh"))) {
     problems.push({
@@ -48,7 +52,16 @@ export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
       problems.push({ problem: error.message, fix: error.hint }); // ssh cannot reach the host
     }
   }
-  if (isRemoteUrl(job.dest)) problems.push(...await destinationProblems(job));
+  for (const { dest, destSshConfig } of current.dests) {
+    if (!isRemoteUrl(dest)) continue;
+    const problem = await destinationProblem(dest, destSshConfig);
+    if (problem) {
+      problems.push({
+        ...problem,
+        problem: `its destination${current.dests.length > 1 ? ` ${dest}` : ""}: ${problem.problem}`,
+      });
+    }
+  }
   const path = sourcePath(job.source);
   if (path !== undefined && !(await exists(path))) {
     problems.push({
@@ -58,6 +71,59 @@ export async function jobProblemsAndFixes(job: Job): Promise<JobProblem[]> {
     });
   }
   return problems;
+}
+
+/**
+ * A config job as its next run will find the file: read with the
+ * environment the job has, its backup's settings and every destination; or
+ * what will make that run stop or fail before it starts.
+ */
+async function asConfigSays(
+  job: Job,
+): Promise<JobProblem | { job: Job; dests: Pick<Job, "dest" | "destSshConfig">[] }> {
+  const { path, backup: name } = job.config!;
+  if (!(await exists(path))) {
+    return {
+      problem: `its config file is gone, so the job will stop: ${path}`,
+      fix: "put the file back, or remove the job with 'tinybackup unschedule'",
+    };
+  }
+  const [{ loadConfig }, { configJob }] = await Promise.all([
+    import("../config/load_config.ts"),
+    import("../cli/config_job.ts"),
+  ]);
+  const env = jobEnvironment();
+  let config;
+  try {
+    config = await loadConfig(path, (variable) => env[variable]);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return {
+      problem: `its config file has a mistake, so its next run will fail: ${error.message}`,
+      fix: `run 'tinybackup config validate --config ${path}'`,
+    };
+  }
+  const backup = config.backups.find((b) => b.name === name);
+  if (!backup?.runs[0].schedule) {
+    return {
+      problem: `backup '${name}' is no longer ${
+        backup ? "scheduled " : ""
+      }in ${path}, so the job will stop`,
+      fix: `run 'tinybackup schedule --config ${path}' to remove its job now`,
+    };
+  }
+  const current = configJob(config, backup, new Date());
+  // The database connection settings a run restores are the job's own (see runConfigJob).
+  const source = "env" in current.source && "env" in job.source
+    ? { ...current.source, env: job.source.env }
+    : current.source;
+  return {
+    job: { ...current, source },
+    dests: backup.runs.map((args) => ({
+      dest: args.dest,
+      ...(args.sshConfig !== undefined ? { destSshConfig: args.sshConfig } : {}),
+    })),
+  };
 }
 
 /**
@@ -72,31 +138,28 @@ async function openRemoteSource(job: Job): Promise<void> {
 }
 
 /**
- * What keeps the job's remote destination from taking a backup: the host
+ * What keeps a job's remote destination from taking a backup: the host
  * cannot be reached, refuses the login or its key, or the folder there is
  * not one. Nothing is written.
  */
-async function destinationProblems(job: Job): Promise<JobProblem[]> {
+async function destinationProblem(
+  dest: string,
+  sshConfig: string | undefined,
+): Promise<JobProblem | undefined> {
   try {
     const { openDestination } = await import("../cli/destination.ts");
     // Tried once: a health check tells at once that the host is down.
     // With the environment the job runs with: the keys of an S3 destination are not in it.
-    const store = await openDestination(
-      job.dest,
-      false,
-      job.destSshConfig,
-      false,
-      jobEnvironment(),
-    );
+    const store = await openDestination(dest, false, sshConfig, false, jobEnvironment());
     try {
       await store.list("");
     } finally {
       await store.close?.();
     }
-    return [];
+    return undefined;
   } catch (error) {
     if (!(error instanceof UsageError || error instanceof RunError)) throw error;
-    return [{ problem: `its destination: ${error.message}`, fix: error.hint }];
+    return { problem: error.message, fix: error.hint };
   }
 }
 

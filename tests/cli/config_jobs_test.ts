@@ -1,9 +1,10 @@
 /**
- * A config job's chain of runs and `schedule` meeting: a run that starts
- * while `schedule` queues the job anew queues no second successor, and a
- * job unscheduled and then wanted again runs rather than cancelling itself.
- * Jobs are run as atd runs them: taken off the queue (`at -c`, `atrm`), then
- * their script run with sh.
+ * Config jobs in the queue. A job's chain of runs and `schedule` meeting: a
+ * run that starts while `schedule` queues the job anew queues no second
+ * successor, and a job unscheduled and then wanted again runs rather than
+ * cancelling itself. `jobs` tells what the file now says will stop or fail
+ * the next run, every destination checked. Jobs are run as atd runs them:
+ * taken off the queue (`at -c`, `atrm`), then their script run with sh.
  */
 import assert from "node:assert/strict";
 import { emptyQueue, queued, runScript, takeJob } from "../_at_queue.ts";
@@ -11,7 +12,7 @@ import { needs, programs } from "../_requires.ts";
 import { tempDir, tinybackup } from "./_cli.ts";
 
 const QUEUE = "k";
-const withAt = await needs("cli/config_chain_test.ts", programs("at", "atq", "atrm"));
+const withAt = await needs("cli/config_jobs_test.ts", programs("at", "atq", "atrm"));
 
 async function setUp() {
   await emptyQueue(QUEUE);
@@ -79,4 +80,58 @@ withAt.test("config jobs: a job unscheduled, then scheduled again, runs and queu
   assert.equal(ran.code, 0, ran.stderr);
   assert.equal((await t.log()).at(-1)!.result, "ok");
   assert.equal((await queued(QUEUE)).length, 1, "its next run is queued");
+});
+
+withAt.test("config jobs: jobs reads the file as the next run will: a mistake, every destination, a backup gone", async () => {
+  await using t = await setUp();
+  assert.equal((await t.cli(["schedule", "--config", t.file])).code, 0);
+  const problems = async () => ((await t.jobs())[0].problems as string[]).join("\n");
+  assert.equal(await problems(), "");
+
+  // A second destination that cannot be reached: an S3 endpoint where nothing listens.
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = closed.addr.port;
+  closed.close();
+  const text = await Deno.readTextFile(t.file);
+  // The keys where a scheduled run finds them (at(1) keeps no AWS_SECRET_ACCESS_KEY).
+  await Deno.writeTextFile(
+    `${t.dir}/credentials`,
+    "[default]\naws_access_key_id = test\naws_secret_access_key = test\n",
+    { mode: 0o600 },
+  );
+  await Deno.writeTextFile(
+    t.file,
+    text.replace('dest = "b"', 'dest = ["b", "s3://tinybackup-test/h1"]'),
+  );
+  const down = await tinybackup(["jobs", "--json"], {
+    env: {
+      TINYBACKUP_AT_QUEUE: QUEUE,
+      XDG_STATE_HOME: `${t.dir}/state`,
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+      AWS_REGION: "us-east-1",
+      AWS_SHARED_CREDENTIALS_FILE: `${t.dir}/credentials`,
+    },
+  });
+  assert.equal(down.code, 0, down.stderr);
+  const [job] = JSON.parse(down.stdout) as { problems: string[] }[];
+  assert.equal(job.problems.length, 1, job.problems.join("\n"));
+  assert.match(
+    job.problems[0],
+    /^its destination s3:\/\/tinybackup-test\/h1: cannot reach the S3 endpoint http:\/\/127\.0\.0\.1:\d+/,
+  );
+
+  await Deno.writeTextFile(
+    t.file,
+    text.replace('dest = "b"', 'dest = "b"\nretention = { dayly = 3 }'),
+  );
+  assert.match(
+    await problems(),
+    /^its config file has a mistake, so its next run will fail: .*retention\.dayly: unknown key; did you mean daily\?$/,
+  );
+
+  await Deno.writeTextFile(t.file, text.replace("[backup.notes]", "[backup.todo]"));
+  assert.match(
+    await problems(),
+    /^backup 'notes' is no longer in .*config\.toml, so the job will stop$/,
+  );
 });
