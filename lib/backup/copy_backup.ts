@@ -85,7 +85,8 @@ export async function copyBackup(
     ...rest,
     generation: nextGeneration(series),
     time: options.time.toISOString(),
-    madeOn: hostname(),
+    // An encrypted backup's host is sealed, and stays its maker's.
+    ...(metadata.encryption ? {} : { madeOn: hostname() }),
   };
   const made = await publish(store, staged, copy, options.time);
   return { backup: made, unchanged: false, removed: await rotate(options, made), warnings };

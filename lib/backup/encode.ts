@@ -3,9 +3,13 @@
  * bytes stream to the store. Compression runs in workers on every core
  * (parallel_compress.ts), and each compressed block is decompressed again
  * there to prove the stored bytes restore to exactly what was read. Memory
- * holds a few blocks at most, whatever the size of the source.
+ * holds a few blocks at most, whatever the size of the source. Encrypted,
+ * the compressed stream is sealed with age as it goes (lib/age/), and the
+ * stored size and checksum are those of the age file.
  */
 import { createHash } from "node:crypto";
+import type { Recipients } from "../age/file_key.ts";
+import { ageEncryption } from "../age/stream.ts";
 import type { Compression } from "./naming.ts";
 import { compressInParallel, type Digests } from "./parallel_compress.ts";
 
@@ -19,6 +23,8 @@ export interface Encoded {
   storedSize: number;
   /** SHA-256 of the output, lowercase hex. */
   storedSha256: string;
+  /** The age file key, when encrypted: it seals the metadata's private part too. */
+  fileKey?: Uint8Array;
 }
 
 /**
@@ -29,6 +35,7 @@ export function encode(
   content: AsyncIterable<Uint8Array>,
   compression: Compression,
   onProgress?: (bytesRead: number) => void,
+  recipients?: Recipients,
 ): { output: AsyncIterable<Uint8Array>; summary: () => Encoded } {
   let size = 0;
   let storedSize = 0;
@@ -64,12 +71,42 @@ export function encode(
     digests = pass.digests;
   }
 
+  const plain = compression === "none" ? uncompressed() : compressed(compression);
+  if (!recipients) {
+    return {
+      output: plain,
+      summary() {
+        if (!digests) throw new Error("encode: summary() before the output was consumed");
+        const { content, stored } = digests();
+        return { sha256: content, size, storedSize, storedSha256: stored };
+      },
+    };
+  }
+  const encryption = ageEncryption(recipients);
+  let sealedSize = 0;
+  let sealedSha256: string | undefined;
+  async function* sealed() {
+    const hash = createHash("sha256");
+    for await (const chunk of encryption.encrypt(plain)) {
+      hash.update(chunk);
+      sealedSize += chunk.length;
+      yield chunk;
+    }
+    sealedSha256 = hash.digest("hex");
+  }
   return {
-    output: compression === "none" ? uncompressed() : compressed(compression),
+    output: sealed(),
     summary() {
-      if (!digests) throw new Error("encode: summary() before the output was consumed");
-      const { content, stored } = digests();
-      return { sha256: content, size, storedSize, storedSha256: stored };
+      if (!digests || !sealedSha256) {
+        throw new Error("encode: summary() before the output was consumed");
+      }
+      return {
+        sha256: digests().content,
+        size,
+        storedSize: sealedSize,
+        storedSha256: sealedSha256,
+        fileKey: encryption.fileKey,
+      };
     },
   };
 }

@@ -68,7 +68,23 @@ export type SourceInfo =
     mtime: string;
     /** The host the database is on, reached through ssh; absent for this one. */
     host?: string;
-  };
+  }
+  /** An encrypted backup's: the source is in its sealed part (sealed_metadata.ts). */
+  | { kind: "sealed" };
+
+/**
+ * What an encrypted backup's metadata holds instead of its source, content
+ * checksum and host, which only the key holder may learn (sealed_metadata.ts).
+ */
+export interface Encryption {
+  format: "age";
+  /** This machine's keyed tag of the source (series_tags.ts): the series check without the path. */
+  originTag: string;
+  /** This machine's keyed tag of the content and its readers: "unchanged" without a checksum. */
+  contentTag: string;
+  /** The source, sha256, identity and madeOn, encrypted under the backup's file key; base64. */
+  sealed: string;
+}
 
 export interface BackupMetadata {
   format: typeof METADATA_FORMAT;
@@ -88,8 +104,8 @@ export interface BackupMetadata {
   storedSize: number;
   /** SHA-256 of the backup file, lowercase hex: covers bytes no decompressor checks. */
   storedSha256: string;
-  /** SHA-256 of the original content, lowercase hex. */
-  sha256: string;
+  /** SHA-256 of the original content, lowercase hex; absent (sealed) when encrypted. */
+  sha256?: string;
   /**
    * For a dump that embeds what changes every time (a creation time), the
    * SHA-256 of its content with that masked: what "unchanged" compares.
@@ -106,6 +122,8 @@ export interface BackupMetadata {
    * backups made before it was recorded.
    */
   madeOn?: string;
+  /** Present when the backup is encrypted: then source is `sealed` and sha256, identity and madeOn absent. */
+  encryption?: Encryption;
 }
 
 /** The metadata file name for the backup file `file`, relative to the destination. */
@@ -168,7 +186,17 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   if (m.compression !== named.compression) fail("a compression its file name does not have");
   if (!isSize(m.size)) fail("an invalid size");
   if (!isSize(m.storedSize)) fail("an invalid stored size");
-  if (typeof m.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.sha256)) fail("an invalid sha256");
+  if (m.encryption === undefined) {
+    if (named.encrypted) fail("an encrypted file name but no encryption");
+    if (typeof m.sha256 !== "string" || !isHash(m.sha256)) fail("an invalid sha256");
+  } else {
+    if (!named.encrypted) fail("encryption its file name does not have");
+    if (!isEncryption(m.encryption)) fail("an invalid encryption");
+    if (m.sha256 !== undefined || m.identity !== undefined || m.madeOn !== undefined) {
+      fail("in the clear what encryption seals");
+    }
+    if ((m.source as { kind?: unknown })?.kind !== "sealed") fail("an encrypted backup's source in the clear");
+  }
   if (typeof m.storedSha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.storedSha256)) {
     fail("an invalid stored sha256");
   }
@@ -189,6 +217,16 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
   return fields as unknown as BackupMetadata;
 }
 
+function isHash(value: unknown): boolean {
+  return typeof value === "string" && /^[0-9a-f]{64}$/.test(value);
+}
+
+function isEncryption(value: unknown): boolean {
+  const e = value as Record<string, unknown>;
+  return typeof e === "object" && e !== null && e.format === "age" && isHash(e.originTag) &&
+    isHash(e.contentTag) && typeof e.sealed === "string" && /^[A-Za-z0-9+/]+$/.test(e.sealed);
+}
+
 function isIsoTime(text: string): boolean {
   return ISO_TIME.test(text) && !Number.isNaN(Date.parse(text)) &&
     new Date(text).toISOString() === text;
@@ -203,6 +241,7 @@ function isSourceInfo(value: unknown): boolean {
   if (typeof s !== "object" || s === null) return false;
   switch (s.kind) {
     case "stdin":
+    case "sealed":
       return true;
     case "command":
       return typeof s.command === "string" && isOptionalText(s.host);
@@ -225,9 +264,14 @@ function isOptionalText(value: unknown): boolean {
   return value === undefined || typeof value === "string";
 }
 
-/** What "unchanged" compares: the identity where a backup has one, else its content's sha256. */
-export function identityOf(metadata: Pick<BackupMetadata, "sha256" | "identity">): string {
-  return metadata.identity ?? metadata.sha256;
+/**
+ * What "unchanged" compares: the identity where a backup has one, else its
+ * content's sha256; for an encrypted backup, its content tag.
+ */
+export function identityOf(
+  metadata: { sha256?: string; identity?: string; encryption?: { contentTag: string } },
+): string {
+  return metadata.encryption?.contentTag ?? metadata.identity ?? metadata.sha256!;
 }
 
 /**
@@ -248,19 +292,31 @@ export function sameOrigin(a: SourceInfo, b: SourceInfo): boolean {
  * does not say where it was made belongs to any machine's series, as
  * before machines were recorded.
  */
-export function sameSeriesOrigin(
-  a: Pick<BackupMetadata, "source" | "madeOn">,
-  b: Pick<BackupMetadata, "source" | "madeOn">,
-): boolean {
-  return sameOrigin(a.source, b.source) &&
-    (a.madeOn === undefined || b.madeOn === undefined || a.madeOn === b.madeOn);
+export function sameSeriesOrigin(backup: BackupMetadata, here: Origin): boolean {
+  if (backup.encryption) return backup.encryption.originTag === here.originTag;
+  return sameOrigin(backup.source, here.source) &&
+    (backup.madeOn === undefined || backup.madeOn === here.madeOn);
 }
 
-function originOf(source: SourceInfo): string {
+/**
+ * Where a run's backups come from: the source, this machine, and (when this
+ * machine has a tag key, series_tags.ts) the tag an encrypted backup records instead.
+ */
+export interface Origin {
+  source: SourceInfo;
+  madeOn: string;
+  originTag?: string;
+}
+
+/** What identifies a source's series, whoever made it: the key of originTag. */
+export function originOf(source: SourceInfo): string {
   switch (source.kind) {
     case "stdin":
     case "command":
       return "stream";
+    case "sealed":
+      // Never a run's own source: only a backup's, read without its key.
+      return "sealed";
     case "postgres":
     case "mysql":
       return JSON.stringify([source.kind, source.database, source.server]);
@@ -277,6 +333,8 @@ export function describeSource(source: SourceInfo): string {
   switch (source.kind) {
     case "stdin":
       return "stdin";
+    case "sealed":
+      return "an encrypted source";
     case "command":
       return `command '${source.command}'${source.host ? ` on ${source.host}` : ""}`;
     case "postgres":

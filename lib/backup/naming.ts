@@ -1,7 +1,7 @@
 /**
- * How backups are named: `<series>.<UTC stamp>[_<n>][.gz|.zst]`, for example
- * `notes.db.20261122T185413Z.gz`. Names sort by time within a series, and
- * standard tools recognise the extension.
+ * How backups are named: `<series>.<UTC stamp>[_<n>][.gz|.zst][.age]`, for
+ * example `notes.db.20261122T185413Z.gz`. Names sort by time within a
+ * series, and standard tools recognise the extensions.
  */
 
 /** The compressions tinybackup writes. */
@@ -9,6 +9,9 @@ export const COMPRESSIONS = ["gzip", "zstd", "none"] as const;
 export type Compression = typeof COMPRESSIONS[number];
 
 const EXTENSIONS: Record<Compression, string> = { gzip: ".gz", zstd: ".zst", none: "" };
+
+/** What an encrypted backup's name ends in, after the compression's: age's own. */
+const ENCRYPTED_EXTENSION = ".age";
 
 /** The file name extension a backup with `compression` ends in. */
 export function extensionOf(compression: Compression): string {
@@ -49,9 +52,10 @@ export function backupFileName(
   time: Date,
   sequence: number,
   compression: Compression,
+  encrypted: boolean,
 ): string {
   const suffix = "." + formatStamp(time) + (sequence > 1 ? `_${sequence}` : "") +
-    extensionOf(compression);
+    extensionOf(compression) + (encrypted ? ENCRYPTED_EXTENSION : "");
   const room = MAX_BACKUP_NAME_BYTES - encoder.encode(suffix).length;
   let head = series;
   while (encoder.encode(head).length > room) head = [...head].slice(0, -1).join("");
@@ -65,9 +69,10 @@ export interface ParsedBackupName {
   stamp: string;
   sequence: number;
   compression: Compression;
+  encrypted: boolean;
 }
 
-const BACKUP_NAME = /^(.+)\.(\d{8}T\d{6}Z)(?:_(\d+))?(\.gz|\.zst)?$/s;
+const BACKUP_NAME = /^(.+)\.(\d{8}T\d{6}Z)(?:_(\d+))?(\.gz|\.zst)?(\.age)?$/s;
 
 /** Parses a name made by backupFileName; undefined for any other name. */
 export function parseBackupFileName(fileName: string): ParsedBackupName | undefined {
@@ -79,5 +84,6 @@ export function parseBackupFileName(fileName: string): ParsedBackupName | undefi
     stamp: match[2],
     sequence: match[3] ? Number(match[3]) : 1,
     compression,
+    encrypted: match[5] !== undefined,
   };
 }

@@ -11,7 +11,9 @@ import { createLockedFile, removeIfUnlocked } from "../io/locked_file.ts";
 import { syncFolder } from "../io/sync_folder.ts";
 import type { Store } from "../stores/store.ts";
 import type { Backup } from "./catalog.ts";
+import type { Identities } from "../age/file_key.ts";
 import { decompress } from "./compression.ts";
+import { decrypted, missingIdentity, UndecryptableBackup } from "./decrypted.ts";
 import { MetadataError, metadataPathFor, parseMetadata } from "./metadata.ts";
 import { parseBackupFileName } from "./naming.ts";
 
@@ -50,13 +52,14 @@ export async function findBackup(store: Store, file: string): Promise<Backup> {
 }
 
 /** The original content of `backup`, and a check to call once it has all been read. */
-function contentOf(store: Store, backup: Backup) {
+function contentOf(store: Store, backup: Backup, identities?: Identities) {
   const hash = createHash("sha256");
   let size = 0;
   const { file, compression } = backup.metadata;
+  const plain = decrypted(backup, store.read(file), identities);
   async function* content() {
     try {
-      for await (const chunk of decompress(store.read(file), compression)) {
+      for await (const chunk of decompress(plain.chunks, compression)) {
         hash.update(chunk);
         size += chunk.length;
         yield chunk;
@@ -69,6 +72,9 @@ function contentOf(store: Store, backup: Backup) {
       ) {
         throw error;
       }
+      if (error instanceof UndecryptableBackup) {
+        throw new RunError(`${backup.path} is damaged: ${error.message}`, "nothing was restored; try an older backup");
+      }
       throw new RunError(
         `${backup.path} is damaged: it does not decompress (${
           error instanceof Error ? error.message : error
@@ -77,14 +83,19 @@ function contentOf(store: Store, backup: Backup) {
       );
     }
   }
+  // Known once the content has been read: an encrypted backup's checksum is sealed till then.
   const intact = () =>
-    size === backup.metadata.size && hash.digest("hex") === backup.metadata.sha256;
-  return { content: content(), intact };
+    size === plain.metadata().size && hash.digest("hex") === plain.metadata().sha256;
+  return { content: content(), intact, metadata: plain.metadata };
 }
 
 /** Streams the original content to stdout; exits with an error at the end if it was damaged. */
-export async function restoreToStdout(store: Store, backup: Backup): Promise<void> {
-  const { content, intact } = contentOf(store, backup);
+export async function restoreToStdout(
+  store: Store,
+  backup: Backup,
+  identities?: Identities,
+): Promise<void> {
+  const { content, intact } = contentOf(store, backup, identities);
   for await (const chunk of content) writeAll(Deno.stdout, chunk);
   if (!intact()) {
     throw new RunError(
@@ -103,12 +114,14 @@ export async function restoreToFile(
   backup: Backup,
   target: string,
   force: boolean,
+  identities?: Identities,
 ): Promise<string> {
+  const missing = missingIdentity(backup, identities);
+  if (missing) throw missing;
   const path = await targetPath(target, backup.metadata.name, force);
   const folder = dirname(path);
   await removeKilledRestores(folder);
-  const { content, intact } = contentOf(store, backup);
-  const source = backup.metadata.source;
+  const { content, intact, metadata } = contentOf(store, backup, identities);
   // Short, so it fits whatever the name's length; hidden until it is complete.
   const newPartial = () => join(folder, `${PARTIAL_PREFIX}${crypto.randomUUID()}${PARTIAL_SUFFIX}`);
   let partial: { file: Deno.FsFile; path: string };
@@ -137,6 +150,7 @@ export async function restoreToFile(
       );
     }
     // 0600 until it is complete and checked; then the source's own mode.
+    const { source } = metadata();
     await Deno.chmod(partial.path, "mode" in source ? source.mode & 0o777 : 0o600);
     await file.sync();
     if (force) {

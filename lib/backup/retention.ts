@@ -2,6 +2,7 @@
  * Retention policy: which backups of one series to remove. Pure, so the rule
  * is tested with plain values and applied the same way by backup and prune.
  */
+import { identityOf } from "./metadata.ts";
 import { parseBackupFileName } from "./naming.ts";
 
 /** The least a backup needs for retention to order it. */
@@ -17,9 +18,11 @@ export interface Dated {
     /** File name; orders backups taken within the same millisecond. */
     file: string;
     /** SHA-256 of the content: backups holding the same one are one version... */
-    sha256: string;
-    /** ...or the same identity, where they have one (see BackupMetadata.identity). */
+    sha256?: string;
+    /** ...or the same identity, where they have one (see BackupMetadata.identity)... */
     identity?: string;
+    /** ...or, encrypted, the same content tag (see identityOf). */
+    encryption?: { contentTag: string };
   };
 }
 
@@ -234,7 +237,7 @@ export function retentionPlan<T extends Dated>(
   sorted.forEach((backup, i) => {
     // In restic's order: within, last, then the calendar rules.
     const reasons = retention.within && times[i].getTime() > since ? ["within"] : [];
-    const content = backup.metadata.identity ?? backup.metadata.sha256;
+    const content = identityOf(backup.metadata);
     if (versions.size < retention.last && !versions.has(content)) {
       versions.add(content);
       reasons.push("last");

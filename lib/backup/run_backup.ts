@@ -8,6 +8,7 @@ import { RunError, UsageError } from "../errors.ts";
 import type { Source } from "../sources/source.ts";
 import type { Staged, Store } from "../stores/store.ts";
 import { VERSION } from "../version.ts";
+import type { BackupEncryption } from "./backup_encryption.ts";
 import { type Backup, readCatalog } from "./catalog.ts";
 import { encode, type Encoded } from "./encode.ts";
 import {
@@ -18,9 +19,12 @@ import {
   METADATA_DIR,
   METADATA_FORMAT,
   metadataPathFor,
+  type Origin,
   sameOrigin,
   sameSeriesOrigin,
 } from "./metadata.ts";
+import { seal } from "./sealed_metadata.ts";
+import { contentTag, originTag, seriesTagKey, tagKeyPath } from "./series_tags.ts";
 import { backupFileName, type Compression, parseBackupFileName } from "./naming.ts";
 import { type Access, backupAccess, PRIVATE } from "./permissions.ts";
 import { backupsToRemove, newestFirst, nextGeneration, type Retention } from "./retention.ts";
@@ -49,6 +53,8 @@ export interface BackupOptions {
   time?: Date;
   /** Told how many bytes have been read, as reading goes. */
   onProgress?: (bytesRead: number) => void;
+  /** Encrypt the backup with age; see BackupEncryption. */
+  encryption?: BackupEncryption;
 }
 
 export interface BackupResult {
@@ -71,8 +77,14 @@ export const DEFAULT_RETRY_DELAYS = [250, 1000, 3000];
 export async function seriesBackups(store: Store, name: string, source: Source): Promise<Backup[]> {
   const { backups } = await readCatalog(store);
   const series = backups.filter((b) => b.metadata.name === name).sort(newestFirst);
-  const here = originHere(source);
+  const here = await originHere(source);
   const other = series.find((b) => !sameSeriesOrigin(b.metadata, here));
+  if (other?.metadata.encryption) {
+    throw new UsageError(
+      `${store.location} already holds encrypted backups named '${name}' that this machine did not make (or made before its tag key ${tagKeyPath()} was lost)`,
+      "pass --name to give this source's backups a name of their own",
+    );
+  }
   if (other) {
     const elsewhere = sameOrigin(other.metadata.source, here.source);
     throw new UsageError(
@@ -88,13 +100,17 @@ export async function seriesBackups(store: Store, name: string, source: Source):
 }
 
 /** What a backup made now of `source` records as its origin: the source, and this machine. */
-function originHere(source: Source): Pick<BackupMetadata, "source" | "madeOn"> {
-  return { source: source.info(), madeOn: hostname() };
+async function originHere(source: Source): Promise<Origin> {
+  const key = await seriesTagKey(false);
+  const info = source.info();
+  return { source: info, madeOn: hostname(), originTag: key && originTag(key, info) };
 }
 
 /** Makes one backup; see BackupOptions. */
 export async function runBackup(options: BackupOptions): Promise<BackupResult> {
-  const { store, name, source } = options;
+  const { store, name, source, encryption } = options;
+  // Made before anything is read, so that the series check and the tags agree.
+  const tagKey = encryption && await seriesTagKey(true);
   // Bad input stops the run before anything is written.
   await seriesBackups(store, name, source);
   await store.prepare();
@@ -116,11 +132,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     );
   }
   const identity = source.identity?.();
+  const plainIdentity = identityOf({ sha256: encoded.sha256, identity });
+  const version = tagKey ? contentTag(tagKey, plainIdentity, encryption.readers) : plainIdentity;
   const newest = series[0];
-  if (
-    newest && !options.force &&
-    identityOf(newest.metadata) === identityOf({ sha256: encoded.sha256, identity })
-  ) {
+  if (newest && !options.force && identityOf(newest.metadata) === version) {
     // "Unchanged" is only as good as the backup it points to.
     const damage = await storedBytesProblem(store, newest);
     if (!damage) {
@@ -129,21 +144,34 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
     warnings.push(`the newest backup ${newest.path} is damaged (${damage}); made a new one`);
   }
+  const checksums = {
+    sha256: encoded.sha256,
+    ...(identity !== undefined && identity !== encoded.sha256 ? { identity } : {}),
+  };
   const metadata: Omit<BackupMetadata, "file"> = {
     format: METADATA_FORMAT,
     name,
     generation: nextGeneration(series),
-    source: source.info(),
+    source: tagKey ? { kind: "sealed" } : source.info(),
     time: time.toISOString(),
     compression: options.compression,
     size: encoded.size,
     storedSize: encoded.storedSize,
     storedSha256: encoded.storedSha256,
-    sha256: encoded.sha256,
-    ...(identity !== undefined && identity !== encoded.sha256 ? { identity } : {}),
+    ...(tagKey ? {} : checksums),
     changedWhileRead,
     tool: `tinybackup ${VERSION}`,
-    madeOn: hostname(),
+    ...(tagKey ? {} : { madeOn: hostname() }),
+    ...(tagKey
+      ? {
+        encryption: {
+          format: "age",
+          originTag: originTag(tagKey, source.info()),
+          contentTag: version,
+          sealed: seal({ source: source.info(), ...checksums, madeOn: hostname() }, encoded.fileKey!),
+        },
+      }
+      : {}),
   };
   const backup = await publish(store, staged, metadata, time);
   return { backup, unchanged: false, removed: await rotate(options, backup), warnings };
@@ -159,11 +187,23 @@ async function stageConsistentRead(options: BackupOptions): Promise<
   const { source, store } = options;
   const delays = source.rereadable ? options.retryDelays : [];
   for (let attempt = 0;; attempt++) {
-    const { output, summary } = encode(source.read(), options.compression, options.onProgress);
+    const { output, summary } = encode(
+      source.read(),
+      options.compression,
+      options.onProgress,
+      options.encryption?.recipients,
+    );
     const mayKeepChanged = attempt === delays.length && options.allowChanging;
     // A read kept although the source changed must also be what is stored: a
-    // copy made beside it may hold other bytes than were hashed.
-    const staged = await stage(store, source, options.compression, output, !mayKeepChanged);
+    // copy made beside it may hold other bytes than were hashed. An encrypted
+    // one is never the source's bytes.
+    const staged = await stage(
+      store,
+      source,
+      options.compression,
+      output,
+      !mayKeepChanged && !options.encryption,
+    );
     const changed = await source.changedDuringLastRead();
     if (!changed || mayKeepChanged) {
       return { staged, encoded: summary(), changedWhileRead: changed };
@@ -278,7 +318,13 @@ export async function publish(
   try {
     const first = await firstUnusedSequence(store, partial, time);
     for (let sequence = first; sequence < first + 1000; sequence++) {
-      const file = backupFileName(partial.name, time, sequence, partial.compression);
+      const file = backupFileName(
+        partial.name,
+        time,
+        sequence,
+        partial.compression,
+        partial.encryption !== undefined,
+      );
       const metadata: BackupMetadata = { ...partial, file };
       const text = new TextEncoder().encode(formatMetadata(metadata));
       const stagedMetadata = await store.stage([text], () => PRIVATE);
@@ -320,7 +366,13 @@ async function firstUnusedSequence(
     const sequence = parseBackupFileName(name)?.sequence;
     if (
       sequence !== undefined &&
-      name === backupFileName(partial.name, time, sequence, partial.compression)
+      name === backupFileName(
+          partial.name,
+          time,
+          sequence,
+          partial.compression,
+          partial.encryption !== undefined,
+        )
     ) {
       highest = Math.max(highest, sequence);
     }
@@ -338,7 +390,7 @@ export async function rotate(
   made: Backup,
 ): Promise<Backup[]> {
   const { backups } = await readCatalog(options.store);
-  const origin = originHere(options.source);
+  const origin = await originHere(options.source);
   const series = backups.filter((b) =>
     b.metadata.name === options.name && sameSeriesOrigin(b.metadata, origin)
   );

@@ -3,19 +3,28 @@ import { createHash } from "node:crypto";
 import { RunError, UsageError } from "../errors.ts";
 import type { Store } from "../stores/store.ts";
 import type { Backup } from "./catalog.ts";
+import type { Identities } from "../age/file_key.ts";
 import { decompress } from "./compression.ts";
+import { decrypted, UndecryptableBackup } from "./decrypted.ts";
 
 /**
- * Reads, decompresses and hashes a backup. Returns what is wrong with it, or
- * undefined when it restores to exactly what was backed up.
+ * Reads, decrypts, decompresses and hashes a backup. Returns what is wrong
+ * with it, or undefined when it restores to exactly what was backed up. An
+ * encrypted backup without `identities` is checked as far as its stored
+ * bytes (storedBytesProblem).
  */
-export async function checkBackup(store: Store, backup: Backup): Promise<string | undefined> {
-  const m = backup.metadata;
+export async function checkBackup(
+  store: Store,
+  backup: Backup,
+  identities?: Identities,
+): Promise<string | undefined> {
+  if (backup.metadata.encryption && !identities) return await storedBytesProblem(store, backup);
   const hash = createHash("sha256");
   const stored = storedBytes(store, backup);
+  const plain = decrypted(backup, stored.chunks, identities);
   let size = 0;
   try {
-    for await (const chunk of decompress(stored.chunks, m.compression)) {
+    for await (const chunk of decompress(plain.chunks, backup.metadata.compression)) {
       size += chunk.length;
       hash.update(chunk);
     }
@@ -23,11 +32,13 @@ export async function checkBackup(store: Store, backup: Backup): Promise<string 
     if (error instanceof Deno.errors.NotFound) return "the backup file is gone";
     // The store's own failures (a lost connection, say) are not damage.
     if (error instanceof RunError || error instanceof UsageError) throw error;
+    if (error instanceof UndecryptableBackup) return error.message;
     return `it does not decompress (${error instanceof Error ? error.message : error})`;
   }
   // Bytes no decompressor reads (a gzip header's time, say) are checked too.
   const problem = stored.problem();
   if (problem) return problem;
+  const m = plain.metadata();
   if (size !== m.size || hash.digest("hex") !== m.sha256) {
     return "its content does not match its sha256";
   }

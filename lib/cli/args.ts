@@ -22,6 +22,13 @@ import { isConnectionString } from "../sources/postgres/pg_messages.ts";
 import { parseSshDestination, SSH_FAILED } from "../ssh/ssh_host.ts";
 import { isSftpUrl } from "../stores/sftp/sftp_url.ts";
 import { resolve } from "node:path";
+import {
+  DECRYPTION_OPTIONS,
+  decryptionArgs,
+  ENCRYPTION_OPTIONS,
+  encryptionArgs,
+} from "./encryption_args.ts";
+import type { DecryptionSpec, EncryptionSpec } from "../backup/backup_encryption.ts";
 
 /** Options every command knows. */
 const COMMON = { help: { type: "boolean", short: "h" } } as const;
@@ -69,6 +76,8 @@ export interface BackupArgs {
   lockWaitSeconds: number;
   /** How to schedule this backup with at(1), if at all. */
   schedule?: ScheduleArgs;
+  /** Whom to encrypt the backup for, if anyone. */
+  encryption?: EncryptionSpec;
 }
 
 export interface ScheduleArgs {
@@ -117,6 +126,7 @@ export const BACKUP_OPTIONS = {
   "schedule-only": { type: "boolean" },
   runs: { type: "string" },
   "stop-if-missing": { type: "boolean" },
+  ...ENCRYPTION_OPTIONS,
 } as const;
 
 export function parseBackupArgs(args: string[]): BackupArgs {
@@ -159,6 +169,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
   const compress = v.string("compress");
   const lockWait = v.string("lock-wait");
   const schedule = scheduleArgs(v);
+  const encryption = encryptionArgs(v);
   if (schedule && source.kind === "stdin") {
     throw new UsageError(
       "--stdin cannot be scheduled: a scheduled run has nothing piped into it",
@@ -181,6 +192,7 @@ export function parseBackupArgs(args: string[]): BackupArgs {
     retention: retentionArgs(v) ?? keepLast(DEFAULT_KEEP),
     compression: compress === undefined ? "gzip" : parseCompression(compress),
     lockWaitSeconds: lockWait === undefined ? DEFAULT_LOCK_WAIT_SECONDS : parseLockWait(lockWait),
+    ...(encryption ? { encryption } : {}),
   };
 }
 
@@ -556,8 +568,17 @@ export function parseListArgs(args: string[]): SeriesArgs {
   return seriesArgs(parse(args, SERIES, false).values);
 }
 
-export function parseVerifyArgs(args: string[]): SeriesArgs {
-  return seriesArgs(parse(args, SERIES, false).values);
+export interface VerifyArgs extends SeriesArgs {
+  /** What opens encrypted backups; without it their stored bytes only are checked. */
+  decryption?: DecryptionSpec;
+}
+
+export function parseVerifyArgs(args: string[]): VerifyArgs {
+  const { values: v } = parse(args, { ...SERIES, ...DECRYPTION_OPTIONS }, false);
+  const series = seriesArgs(v);
+  if (series.help) return series;
+  const decryption = decryptionArgs(v);
+  return { ...series, ...(decryption ? { decryption } : {}) };
 }
 
 export interface PruneArgs extends SeriesArgs {
@@ -597,12 +618,19 @@ export interface RestoreArgs {
   force: boolean;
   /** The ssh config file for a backup given as an sftp:// URL (ssh -F), absolute. */
   sshConfig?: string;
+  /** What opens an encrypted backup. */
+  decryption?: DecryptionSpec;
 }
 
 export function parseRestoreArgs(args: string[]): RestoreArgs {
   const { values: v, positionals } = parse(
     args,
-    { to: { type: "string" }, force: { type: "boolean" }, "ssh-config": { type: "string" } },
+    {
+      to: { type: "string" },
+      force: { type: "boolean" },
+      "ssh-config": { type: "string" },
+      ...DECRYPTION_OPTIONS,
+    },
     true,
   );
   if (v.flag("help")) return { help: true, backup: "", force: false };
@@ -612,12 +640,14 @@ export function parseRestoreArgs(args: string[]): RestoreArgs {
   }
   const to = v.string("to");
   if (to === "") throw new UsageError("--to is empty");
+  const decryption = decryptionArgs(v);
   return {
     help: false,
     backup: positionals[0],
     to,
     force: v.flag("force"),
     ...destSshConfig(v, positionals[0]),
+    ...(decryption ? { decryption } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import type { Store } from "../stores/store.ts";
 import type { BackupArgs } from "./args.ts";
 import { backUpParts, type PartOutcome } from "./back_up_parts.ts";
 import { openDestination } from "./destination.ts";
+import { resolveEncryption } from "./encryption_keys.ts";
 
 /** What one destination got: each part's outcome, or the error that stopped it. */
 export interface DestinationOutcome {
@@ -58,8 +59,10 @@ export async function backUpToEach(
   }
   const firstOpen = order.find((i) => stores.has(i));
   if (firstOpen === undefined) return results;
-  const { source, name } = runs[firstOpen];
+  const { source, name, encryption: spec } = runs[firstOpen];
   const { parts } = await openSource(source!, name, () => stores.get(firstOpen)!.scratchFile());
+  // One encryption for every destination: they all get the first one's stored bytes.
+  const encryption = spec && await resolveEncryption(spec);
   for (const [i, store] of [...stores]) {
     try {
       for (const part of parts) await seriesBackups(store, part.series, part.source);
@@ -90,6 +93,7 @@ export async function backUpToEach(
         allowEmpty: args.allowEmpty,
         retryDelays: DEFAULT_RETRY_DELAYS,
         lockWaitSeconds: args.lockWaitSeconds,
+        encryption,
       });
       results[i].outcomes = outcomes;
       if (outcomes.some((o) => o.result)) first = { store, outcomes };

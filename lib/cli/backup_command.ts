@@ -18,6 +18,7 @@ import { scheduleJob } from "./schedule_job.ts";
 import type { QueuedJob } from "../schedule/queue.ts";
 import { Messages, printHelp, printJson, printPath, printResult } from "./output.ts";
 import { progressFor } from "./progress.ts";
+import { resolveEncryption } from "./encryption_keys.ts";
 
 export async function backupCommand(argv: string[]): Promise<void> {
   const args = parseBackupArgs(argv);
@@ -28,6 +29,8 @@ export async function backupCommand(argv: string[]): Promise<void> {
   const store = await openDestination(args.dest, false, args.sshConfig);
   // Bad input must stop the run before anything is queued or written.
   for (const part of parts) await seriesBackups(store, part.series, part.source);
+  // Read now, so that a bad key file stops the run before anything is queued.
+  const encryption = args.encryption && await resolveEncryption(args.encryption);
   if (args.dryRun) return await dryRun(args, parts, store, messages);
   let queued: QueuedJob | undefined;
   if (args.schedule) {
@@ -59,6 +62,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
       retention: args.retention,
       compression: args.compression,
       schedule: args.schedule,
+      ...(args.encryption ? { encryption: args.encryption } : {}),
     }, messages);
     if (args.schedule.scheduleOnly) {
       return args.json ? printJson(jobJson(queued)) : printResult(queued.job.id);
@@ -78,6 +82,7 @@ export async function backupCommand(argv: string[]): Promise<void> {
     retryDelays: DEFAULT_RETRY_DELAYS,
     lockWaitSeconds: args.lockWaitSeconds,
     onProgress: progress?.update,
+    encryption,
   }).finally(() => progress?.clear());
 
   for (const { part, result } of outcomes) {
@@ -142,7 +147,7 @@ export async function dryRun(args: BackupArgs, parts: Part[], store: Store, mess
   const planned = [];
   for (const { series: name, source } of parts) {
     const series = await seriesBackups(store, name, source);
-    const file = backupFileName(name, time, 1, args.compression);
+    const file = backupFileName(name, time, 1, args.compression, args.encryption !== undefined);
     // Its content is unknown without reading the source: counted as a new version.
     const next: Dated = {
       metadata: { file, time: time.toISOString(), generation: nextGeneration(series), sha256: "" },

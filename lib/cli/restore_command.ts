@@ -1,7 +1,9 @@
 /** `tinybackup restore BACKUP`: put a backup's content back, checked. */
 import { basename, dirname } from "node:path";
 import { findBackup, restoreToFile, restoreToStdout } from "../backup/restore.ts";
+import { missingIdentity } from "../backup/decrypted.ts";
 import { UsageError } from "../errors.ts";
+import { resolveIdentities } from "./encryption_keys.ts";
 import { kernelPath } from "../io/kernel_path.ts";
 import { parseRestoreArgs } from "./args.ts";
 import { openDestination } from "./destination.ts";
@@ -20,6 +22,9 @@ export async function restoreCommand(argv: string[]): Promise<void> {
     ? await s3Backup(args.backup)
     : await localBackup(args.backup);
   const backup = await findBackup(store, file);
+  const identities = args.decryption && await resolveIdentities(args.decryption);
+  const missing = missingIdentity(backup, identities);
+  if (missing) throw missing;
   if (args.to === "-") {
     if (Deno.stdout.isTerminal()) {
       throw new UsageError(
@@ -27,10 +32,10 @@ export async function restoreCommand(argv: string[]): Promise<void> {
         "pipe it into a program or a file, or use --to PATH",
       );
     }
-    return await restoreToStdout(store, backup);
+    return await restoreToStdout(store, backup, identities);
   }
   const target = await kernelPath(args.to ?? ".");
-  printPath(await restoreToFile(store, backup, target, args.force));
+  printPath(await restoreToFile(store, backup, target, args.force, identities));
 }
 
 /** A backup given by its sftp:// or ftp(s):// URL: its destination and its name there. */

@@ -5,6 +5,7 @@
  * (a full or missing state folder) is reported but never stops the chain.
  * It prints nothing when all is well, since at(1) mails any output.
  */
+import { resolveEncryption } from "./encryption_keys.ts";
 import { DEFAULT_RETRY_DELAYS } from "../backup/run_backup.ts";
 import { backUpParts, failureOf } from "./back_up_parts.ts";
 import { DEFAULT_LOCK_WAIT_SECONDS } from "../backup/series_lock.ts";
@@ -61,7 +62,9 @@ export async function runJobCommand(argv: string[]): Promise<void> {
   try {
     const store = await openDestination(job.dest, false, job.destSshConfig);
     const { parts } = await openSource(job.source, job.name, () => store.scratchFile());
+    const encryption = job.encryption && await resolveEncryption(job.encryption);
     const outcomes = await backUpParts(parts, {
+      encryption,
       store,
       compression: job.compression,
       retention: job.retention,

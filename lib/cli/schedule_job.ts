@@ -10,6 +10,7 @@ import type { Compression } from "../backup/naming.ts";
 import type { Retention } from "../backup/retention.ts";
 import type { SourceSpec } from "../sources/source_spec.ts";
 import type { ScheduleArgs } from "./args.ts";
+import type { EncryptionSpec } from "../backup/backup_encryption.ts";
 import { localTime } from "./format.ts";
 import type { Messages } from "./output.ts";
 
@@ -23,6 +24,7 @@ export interface ScheduleRequest {
   destSshConfig?: string;
   retention: Retention;
   compression: Compression;
+  encryption?: EncryptionSpec;
   schedule: ScheduleArgs;
 }
 

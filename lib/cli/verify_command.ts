@@ -1,9 +1,10 @@
-/** `tinybackup verify`: decompress and hash every backup, report the bad ones. */
+/** `tinybackup verify`: decrypt, decompress and hash every backup, report the bad ones. */
 import { readCatalog } from "../backup/catalog.ts";
 import { parseBackupFileName } from "../backup/naming.ts";
 import { checkBackup } from "../backup/verify.ts";
 import { RunError } from "../errors.ts";
 import { parseVerifyArgs } from "./args.ts";
+import { resolveIdentities } from "./encryption_keys.ts";
 import { openDestination, selectBackups } from "./destination.ts";
 import { helpFor } from "./help.ts";
 import { Messages, printHelp, printJson, printResult } from "./output.ts";
@@ -20,10 +21,13 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const args = parseVerifyArgs(argv);
   if (args.help) return printHelp(helpFor("verify"));
   const store = await openDestination(args.dest, true, args.sshConfig);
+  const identities = args.decryption && await resolveIdentities(args.decryption);
   const catalog = await readCatalog(store);
   const verdicts: Verdict[] = [];
+  let sealedOnly = 0;
   for (const backup of await selectBackups(catalog.backups, args)) {
-    const problem = await checkBackup(store, backup);
+    if (backup.metadata.encryption && !identities) sealedOnly++;
+    const problem = await checkBackup(store, backup, identities);
     // Removed by a concurrent rotation or prune since the catalog was read: no longer a backup.
     if (problem && !(await store.exists(backup.metadata.file))) continue;
     const { name, time } = backup.metadata;
@@ -52,6 +56,10 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   new Messages().note(
     verdicts.length === 0
       ? `no backups found in ${store.location}`
-      : `${verdicts.length} backup(s) verified`,
+      : `${verdicts.length} backup(s) verified${
+        sealedOnly > 0
+          ? `; of ${sealedOnly} encrypted one(s) only the stored bytes (pass --identity to check their content too)`
+          : ""
+      }`,
   );
 }

@@ -13,6 +13,7 @@ import { isSourceSpec, sameSpec, type SourceSpec } from "../sources/source_spec.
 import { isRemoteUrl } from "../stores/remote_url.ts";
 import { createHash } from "node:crypto";
 import { CALENDAR_RULES, keepLast, type Retention } from "../backup/retention.ts";
+import { type EncryptionSpec, isEncryptionSpec } from "../backup/backup_encryption.ts";
 
 export type JobSchedule =
   | {
@@ -44,6 +45,8 @@ export interface Job {
   destSshConfig?: string;
   retention: Retention;
   compression: Compression;
+  /** Whom the backups are encrypted for (key files are read at each run); absent for none. */
+  encryption?: EncryptionSpec;
   schedule: JobSchedule;
   /** Runs still to come, counting the queued one; null for no limit. */
   runsLeft: number | null;
@@ -84,6 +87,7 @@ export interface JobSettings {
   destSshConfig?: string;
   retention: Retention;
   compression: Compression;
+  encryption?: EncryptionSpec;
   every?: { text: string; minutes: number };
   at?: string;
   time?: string;
@@ -112,6 +116,7 @@ export function newJob(settings: JobSettings, now: Date, id = newJobId()): Job {
     ...(settings.destSshConfig === undefined ? {} : { destSshConfig: settings.destSshConfig }),
     retention: settings.retention,
     compression: settings.compression,
+    ...(settings.encryption ? { encryption: settings.encryption } : {}),
     schedule,
     runsLeft: settings.runs,
     stopIfMissing: settings.stopIfMissing,
@@ -193,6 +198,7 @@ export function parseJob(text: string): Job {
       (typeof job.destSshConfig === "string" && job.destSshConfig.startsWith("/"))) &&
     isRetention(job.retention) &&
     COMPRESSIONS.includes(job.compression) &&
+    (job.encryption === undefined || isEncryptionSpec(job.encryption)) &&
     (job.runsLeft === null || (Number.isSafeInteger(job.runsLeft) && job.runsLeft >= 1)) &&
     typeof job.stopIfMissing === "boolean" &&
     (job.next === null || typeof job.next === "string") &&

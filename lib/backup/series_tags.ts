@@ -1,0 +1,75 @@
+/**
+ * Keyed tags that let an encrypted series be told apart and found
+ * unchanged without telling the storage holder its source or a checksum of
+ * its content: an HMAC under a key only this machine (this user) holds. A
+ * checksum, or a hash of a guessable path, would let anyone with the files
+ * confirm a guess; the tag does not.
+ *
+ * The key lives in the state folder. Lost, the next run of an encrypted
+ * series cannot recognise its backups: see seriesBackups' hint.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { ensureStateDir, stateDir } from "../schedule/state.ts";
+import { originOf, type SourceInfo } from "./metadata.ts";
+
+const KEY_FILE = "series-tag.key";
+
+/** The file holding this machine's tag key, for messages. */
+export function tagKeyPath(): string {
+  return join(stateDir(), KEY_FILE);
+}
+
+/**
+ * This machine's tag key; made (once, whatever runs race) when `create`,
+ * else undefined when there is none yet.
+ */
+export async function seriesTagKey(create: boolean): Promise<Uint8Array | undefined> {
+  const path = tagKeyPath();
+  const existing = await readKey(path);
+  if (existing || !create) return existing;
+  const dir = await ensureStateDir();
+  const staged = join(dir, `${KEY_FILE}.${Deno.pid}.tmp`);
+  await Deno.writeTextFile(staged, Buffer.from(randomBytes(32)).toString("hex") + "\n", {
+    mode: 0o600,
+    createNew: true,
+  });
+  try {
+    // link, not rename: a key another run made first is kept, and both runs use it.
+    await Deno.link(staged, path).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
+  } finally {
+    await Deno.remove(staged);
+  }
+  return (await readKey(path))!;
+}
+
+async function readKey(path: string): Promise<Uint8Array | undefined> {
+  try {
+    const text = (await Deno.readTextFile(path)).trim();
+    if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${path} is not a tinybackup tag key`);
+    return new Uint8Array(Buffer.from(text, "hex"));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+function tag(key: Uint8Array, purpose: string, value: string): string {
+  return createHmac("sha256", key).update(`${purpose}\n${value}`).digest("hex");
+}
+
+/** The tag of a source's series origin (see originOf). */
+export function originTag(key: Uint8Array, source: SourceInfo): string {
+  return tag(key, "origin", originOf(source));
+}
+
+/**
+ * The tag of a content (its identityOf) as encrypted to `readers` (who can
+ * decrypt it): the same content for other readers is a new backup, so that
+ * a changed key takes effect at the next run.
+ */
+export function contentTag(key: Uint8Array, identity: string, readers: string): string {
+  return tag(key, "content", JSON.stringify([identity, readers]));
+}

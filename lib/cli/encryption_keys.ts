@@ -1,0 +1,114 @@
+/**
+ * Reading what the encryption options name: recipients files, identity
+ * files and passphrases. A file holding a secret must be private to its
+ * owner, as ssh insists for its keys: a key others can read is no longer
+ * a secret, and the backups it opens are no longer private.
+ */
+import type { Identities, Recipients } from "../age/file_key.ts";
+import { keysInText, parseIdentity, parseRecipient } from "../age/keys.ts";
+import { type BackupEncryption, backupEncryption } from "../backup/backup_encryption.ts";
+import { RunError, UsageError } from "../errors.ts";
+import type { DecryptionSpec, EncryptionSpec } from "../backup/backup_encryption.ts";
+
+async function readKeyFile(path: string, what: string, secret: boolean): Promise<string> {
+  let info: Deno.FileInfo;
+  let text: string;
+  try {
+    info = await Deno.stat(path);
+    if (!info.isFile) throw new UsageError(`the ${what} ${path} is not a file`);
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(`the ${what} ${path} does not exist`);
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`cannot read the ${what} ${path}: permission denied`);
+    }
+    throw error;
+  }
+  if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
+    throw new UsageError(
+      `the ${what} ${path} can be read or changed by other users (mode ${
+        (info.mode & 0o777).toString(8).padStart(4, "0")
+      }); refusing to use it`,
+      `make it private: chmod 600 ${path}`,
+    );
+  }
+  return text;
+}
+
+/** The first line of a passphrase file, or of a passphrase command's output. */
+async function passphraseOf(spec: { passphraseFile?: string; passphraseCommand?: string }) {
+  let passphrase: string;
+  if (spec.passphraseFile) {
+    passphrase = (await readKeyFile(spec.passphraseFile, "passphrase file", true)).split("\n")[0];
+  } else {
+    const output = await new Deno.Command("sh", {
+      args: ["-c", spec.passphraseCommand!],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).output().catch((error) => {
+      throw new RunError(`the passphrase command could not be run: ${error.message}`);
+    });
+    if (!output.success) {
+      throw new RunError(`the passphrase command failed (exit ${output.code})`);
+    }
+    passphrase = new TextDecoder().decode(output.stdout).split("\n")[0];
+  }
+  passphrase = passphrase.replace(/\r$/, "");
+  if (passphrase === "") {
+    throw new UsageError(
+      spec.passphraseFile
+        ? `the passphrase file ${spec.passphraseFile} has an empty first line`
+        : "the passphrase command printed an empty first line",
+    );
+  }
+  return passphrase;
+}
+
+/** The recipients `spec` names, read now. */
+export async function resolveEncryption(spec: EncryptionSpec): Promise<BackupEncryption> {
+  if (spec.passphraseFile || spec.passphraseCommand) {
+    return backupEncryption({ kind: "passphrase", passphrase: await passphraseOf(spec) });
+  }
+  const points = spec.recipients.map((r) => parseRecipient(r)!);
+  for (const file of spec.recipientsFiles) {
+    const read = keysInText(await readKeyFile(file, "recipients file", false), parseRecipient);
+    if ("badLine" in read) {
+      throw new UsageError(
+        `the recipients file ${file} has something other than an age public key on line ${read.badLine}`,
+        "one age1... key per line; lines starting with # are comments (ssh keys are not supported)",
+      );
+    }
+    if (read.keys.length === 0) throw new UsageError(`the recipients file ${file} holds no keys`);
+    points.push(...read.keys);
+  }
+  return backupEncryption({ kind: "x25519", points } satisfies Recipients);
+}
+
+/** The identities `spec` names, read now. */
+export async function resolveIdentities(spec: DecryptionSpec): Promise<Identities> {
+  if (spec.passphraseFile || spec.passphraseCommand) {
+    return { kind: "passphrase", passphrase: await passphraseOf(spec) };
+  }
+  const secrets: Uint8Array[] = [];
+  for (const file of spec.identityFiles) {
+    const text = await readKeyFile(file, "identity file", true);
+    if (text.startsWith("age-encryption.org/")) {
+      throw new UsageError(
+        `the identity file ${file} is itself encrypted, which tinybackup does not read`,
+        `decrypt it to a private file first: age -d -o key.txt ${file}`,
+      );
+    }
+    const read = keysInText(text, parseIdentity);
+    if ("badLine" in read) {
+      throw new UsageError(
+        `the identity file ${file} has something other than an age secret key on line ${read.badLine}`,
+        "an identity file holds AGE-SECRET-KEY-1... lines, as 'tinybackup key generate' writes",
+      );
+    }
+    if (read.keys.length === 0) throw new UsageError(`the identity file ${file} holds no keys`);
+    secrets.push(...read.keys);
+  }
+  return { kind: "x25519", secrets };
+}
