@@ -28,6 +28,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   unschedule: async () => (await import("./lib/cli/unschedule_command.ts")).unscheduleCommand,
   doctor: async () => (await import("./lib/cli/doctor_command.ts")).doctorCommand,
   log: async () => (await import("./lib/cli/log_command.ts")).logCommand,
+  key: async () => (await import("./lib/cli/key_command.ts")).keyCommand,
   "run-job": async () => (await import("./lib/cli/run_job_command.ts")).runJobCommand,
 };
 

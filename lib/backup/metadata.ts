@@ -224,7 +224,7 @@ function isHash(value: unknown): boolean {
 function isEncryption(value: unknown): boolean {
   const e = value as Record<string, unknown>;
   return typeof e === "object" && e !== null && e.format === "age" && isHash(e.originTag) &&
-    isHash(e.contentTag) && typeof e.sealed === "string" && /^[A-Za-z0-9+/]+$/.test(e.sealed);
+    isHash(e.contentTag) && typeof e.sealed === "string" && /^[A-Za-z0-9+/]+={0,2}$/.test(e.sealed);
 }
 
 function isIsoTime(text: string): boolean {

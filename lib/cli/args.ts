@@ -393,6 +393,29 @@ function normalTimeOfDay(text: string): string {
   return `${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
 }
 
+/** `key generate [--output FILE]`. */
+export interface KeyArgs {
+  help: boolean;
+  /** Where to write the new identity (never over a file); stdout when not given. */
+  output?: string;
+}
+
+export function parseKeyArgs(args: string[]): KeyArgs {
+  const { values: v, positionals } = parse(args, { output: { type: "string", short: "o" } }, true);
+  if (v.flag("help")) return { help: true };
+  const [action, ...rest] = positionals;
+  if (action !== "generate") {
+    throw new UsageError(
+      action === undefined ? "key needs an action" : `unknown key action '${action}'`,
+      "tinybackup key generate [--output FILE]",
+    );
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`);
+  const output = v.string("output");
+  if (output === "") throw new UsageError("--output is empty");
+  return { help: false, ...(output === undefined ? {} : { output }) };
+}
+
 /** `jobs [--json]`, `doctor` and `log [ID] [--json]`. */
 export interface JobsArgs {
   help: boolean;

@@ -17,6 +17,7 @@ export const COMMANDS = [
   "unschedule",
   "doctor",
   "log",
+  "key",
   "run-job",
 ] as const;
 export type CommandName = typeof COMMANDS[number];

@@ -31,6 +31,7 @@ Usage:
   tinybackup jobs [--json]                           the scheduled jobs
   tinybackup unschedule ID... | --file PATH --dest DIR | --name NAME --dest DIR | --all [--dry-run]
   tinybackup doctor                                  can scheduling work here?
+  tinybackup key generate [--output FILE]            an age key pair for encrypted backups
   tinybackup log [ID] [--json]                       history of scheduled runs
   tinybackup COMMAND --help | tinybackup --version
 
@@ -58,6 +59,11 @@ Backup options:
                     file that was not empty when the run began (refused by
                     default: it usually means the command failed, or that
                     something truncated the file)
+  --recipient KEY   encrypt with age to this public key (age1...; may be repeated):
+                    names end .age, and age -d -i IDENTITY restores without tinybackup
+  --recipients-file FILE  encrypt to every age1... key in FILE (one per line)
+  --passphrase-file FILE  encrypt with the passphrase on FILE's first line (scrypt)
+  --passphrase-command CMD  ...or with the first line CMD prints (run with sh -c)
   --lock-wait SECS  wait this long for another run of the same series to
                     end before giving up (default 30)
   --dry-run         say what would happen; write and delete nothing
@@ -110,6 +116,11 @@ sftp://, s3:// or ftp(s):// URL list prints for it.
   --to -    write the content to stdout
   --force   replace PATH if it exists
   --ssh-config FILE   ssh's config file for an sftp:// BACKUP (ssh -F)
+  -i, --identity FILE   for an encrypted (.age) BACKUP: an age identity file
+                (tinybackup key generate, age-keygen); may be repeated
+  --passphrase-file FILE, --passphrase-command CMD   ...or its passphrase
+A file restored from an encrypted backup appears only once the backup's last
+chunk authenticates; with --to -, a tampered backup stops the output with exit 1.
 `,
   verify: `Usage: tinybackup verify --dest DIR [--file PATH | --name NAME] [--json]
 
@@ -119,6 +130,10 @@ look like backups but have no valid metadata count as bad. DIR is a folder,
 or an sftp://, s3:// or ftp(s):// URL.
   --json   a JSON array: each backup with ok (true or false) and problem
   --ssh-config FILE   ssh's config file for an sftp:// DIR (ssh -F)
+  -i, --identity FILE   decrypt encrypted (.age) backups with this age identity
+                (may be repeated) and check their content; without it, only
+                their stored bytes are checked (size and stored sha256)
+  --passphrase-file FILE, --passphrase-command CMD   ...or with their passphrase
 `,
   jobs: `Usage: tinybackup jobs [--json]
 
@@ -202,6 +217,19 @@ The file (TOML):
                and TINYBACKUP_ERROR set when the backup fails
   Strings may hold \${VAR} and \${VAR:-default}; $\${ is a literal \${. Paths may start
   with ~; relative paths are relative to the file's folder.
+`,
+  key: `Usage: tinybackup key generate [--output FILE]
+
+Makes a new age key pair. The secret key (the identity) is written to FILE, made
+new and private (never over an existing file), or to stdout, made private when it
+is a file; the public key (the recipient, age1...) is printed on stderr. The
+identity is age-keygen's format: age -d -i FILE decrypts the backups too.
+
+Encrypt backups to the public key (--recipient age1...) and keep the identity
+away from them: whoever holds it reads every backup, and a lost identity is every
+backup made for it lost. Give a second --recipient whose identity is kept offline
+(printed, or on a drive in a drawer) so that one lost key loses nothing.
+  -o, --output FILE   write the identity to FILE instead of stdout
 `,
   "run-job": `Usage: tinybackup run-job JOB
 
