@@ -53,6 +53,8 @@ const PACKAGES: Record<string, string> = {
   mariadb: "mariadb-client",
   "mariadb-dump": "mariadb-client",
   bsdtar: "libarchive-tools",
+  age: "age",
+  "age-keygen": "age",
 };
 
 /** Programs that must be on PATH, as executable files. */

@@ -22,7 +22,12 @@ function expandPrefix(prefix: string): number[] {
 }
 
 /** Regroups bits: 8-bit bytes into 5-bit words, or back (where leftover bits must be zero padding). */
-function regroup(values: readonly number[], from: number, to: number, pad: boolean): number[] | undefined {
+function regroup(
+  values: readonly number[],
+  from: number,
+  to: number,
+  pad: boolean,
+): number[] | undefined {
   let accumulator = 0;
   let bits = 0;
   const out: number[] = [];

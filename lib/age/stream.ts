@@ -162,7 +162,9 @@ export async function* ageDecrypt(
       while (queue.length <= CHUNK + TAG && !ended) ended = !(await more());
       if (!ended) {
         const plain = openChunk(key, counter, queue.take(CHUNK + TAG), false);
-        if (!plain) throw new AgeFormatError(`it is damaged (chunk ${counter + 1} is not authentic)`);
+        if (!plain) {
+          throw new AgeFormatError(`it is damaged (chunk ${counter + 1} is not authentic)`);
+        }
         yield plain;
         continue;
       }

@@ -19,6 +19,12 @@ export class UndecryptableBackup extends Error {
   }
 }
 
+/**
+ * None of the identities given opens the backup: most often the wrong key,
+ * but a damaged header looks the same, which the stored checksum tells apart.
+ */
+export class WrongIdentity extends UsageError {}
+
 /** What an encrypted backup needs before it can be read, as a usage error; undefined when it has it. */
 export function missingIdentity(backup: Backup, identities?: Identities): UsageError | undefined {
   if (!backup.metadata.encryption || identities) return undefined;
@@ -44,7 +50,7 @@ export function decrypted(
       });
     } catch (error) {
       if (error instanceof NoMatchingIdentity) {
-        throw new UsageError(
+        throw new WrongIdentity(
           `cannot decrypt ${backup.path}: ${error.message}`,
           "give the identity (or passphrase) of one of the keys it was encrypted to",
         );

@@ -195,7 +195,9 @@ export function parseMetadata(text: string, file: string): BackupMetadata {
     if (m.sha256 !== undefined || m.identity !== undefined || m.madeOn !== undefined) {
       fail("in the clear what encryption seals");
     }
-    if ((m.source as { kind?: unknown })?.kind !== "sealed") fail("an encrypted backup's source in the clear");
+    if ((m.source as { kind?: unknown })?.kind !== "sealed") {
+      fail("an encrypted backup's source in the clear");
+    }
   }
   if (typeof m.storedSha256 !== "string" || !/^[0-9a-f]{64}$/.test(m.storedSha256)) {
     fail("an invalid stored sha256");
@@ -326,6 +328,11 @@ export function originOf(source: SourceInfo): string {
     default:
       return JSON.stringify([source.kind, source.path]);
   }
+}
+
+/** The origins (see originOf) a local file at `path` may have been backed up as: a file, or a SQLite database. */
+export function originsOfFile(path: string): string[] {
+  return [JSON.stringify(["file", path]), JSON.stringify(["sqlite", path, null])];
 }
 
 /** A short description of a source for messages: its path, its command, or "stdin". */

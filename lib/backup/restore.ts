@@ -13,7 +13,8 @@ import type { Store } from "../stores/store.ts";
 import type { Backup } from "./catalog.ts";
 import type { Identities } from "../age/file_key.ts";
 import { decompress } from "./compression.ts";
-import { decrypted, missingIdentity, UndecryptableBackup } from "./decrypted.ts";
+import { decrypted, missingIdentity, UndecryptableBackup, WrongIdentity } from "./decrypted.ts";
+import { storedBytesProblem } from "./verify.ts";
 import { MetadataError, metadataPathFor, parseMetadata } from "./metadata.ts";
 import { parseBackupFileName } from "./naming.ts";
 
@@ -65,6 +66,14 @@ function contentOf(store: Store, backup: Backup, identities?: Identities) {
         yield chunk;
       }
     } catch (error) {
+      // A header that opens for no identity given may be a damaged one.
+      const damage = error instanceof WrongIdentity && await storedBytesProblem(store, backup);
+      if (damage) {
+        throw new RunError(
+          `${backup.path} is damaged: ${damage}`,
+          "nothing was restored; try an older backup",
+        );
+      }
       // The store's own failures (a lost connection, say) are not damage.
       if (
         error instanceof Deno.errors.NotFound || error instanceof Deno.errors.BrokenPipe ||
@@ -73,7 +82,10 @@ function contentOf(store: Store, backup: Backup, identities?: Identities) {
         throw error;
       }
       if (error instanceof UndecryptableBackup) {
-        throw new RunError(`${backup.path} is damaged: ${error.message}`, "nothing was restored; try an older backup");
+        throw new RunError(
+          `${backup.path} is damaged: ${error.message}`,
+          "nothing was restored; try an older backup",
+        );
       }
       throw new RunError(
         `${backup.path} is damaged: it does not decompress (${

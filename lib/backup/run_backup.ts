@@ -168,7 +168,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
           format: "age",
           originTag: originTag(tagKey, source.info()),
           contentTag: version,
-          sealed: seal({ source: source.info(), ...checksums, madeOn: hostname() }, encoded.fileKey!),
+          sealed: seal(
+            { source: source.info(), ...checksums, madeOn: hostname() },
+            encoded.fileKey!,
+          ),
         },
       }
       : {}),

@@ -47,7 +47,10 @@ export function unseal(metadata: BackupMetadata, fileKey: Uint8Array): BackupMet
   let fields: SealedFields;
   try {
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    const text = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+    const text = Buffer.concat([
+      decipher.update(sealed.subarray(0, sealed.length - 16)),
+      decipher.final(),
+    ]);
     fields = JSON.parse(text.toString());
   } catch {
     throw new MetadataError("sealed part does not open with the backup's key");

@@ -60,9 +60,9 @@ function tag(key: Uint8Array, purpose: string, value: string): string {
   return createHmac("sha256", key).update(`${purpose}\n${value}`).digest("hex");
 }
 
-/** The tag of a source's series origin (see originOf). */
-export function originTag(key: Uint8Array, source: SourceInfo): string {
-  return tag(key, "origin", originOf(source));
+/** The tag of a source's series origin (see originOf), or of an origin itself. */
+export function originTag(key: Uint8Array, source: SourceInfo | string): string {
+  return tag(key, "origin", typeof source === "string" ? source : originOf(source));
 }
 
 /**

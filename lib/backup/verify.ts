@@ -5,7 +5,7 @@ import type { Store } from "../stores/store.ts";
 import type { Backup } from "./catalog.ts";
 import type { Identities } from "../age/file_key.ts";
 import { decompress } from "./compression.ts";
-import { decrypted, UndecryptableBackup } from "./decrypted.ts";
+import { decrypted, UndecryptableBackup, WrongIdentity } from "./decrypted.ts";
 
 /**
  * Reads, decrypts, decompresses and hashes a backup. Returns what is wrong
@@ -30,6 +30,12 @@ export async function checkBackup(
     }
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return "the backup file is gone";
+    if (error instanceof WrongIdentity) {
+      // A header that opens for no identity given may be a damaged one.
+      const damage = await storedBytesProblem(store, backup);
+      if (damage) return damage;
+      throw error;
+    }
     // The store's own failures (a lost connection, say) are not damage.
     if (error instanceof RunError || error instanceof UsageError) throw error;
     if (error instanceof UndecryptableBackup) return error.message;

@@ -1,7 +1,8 @@
 /** The --dest folder, and which of its backups a command is about. */
 import { hostname } from "node:os";
 import type { Backup } from "../backup/catalog.ts";
-import { METADATA_DIR, sourceFileOf } from "../backup/metadata.ts";
+import { METADATA_DIR, originsOfFile, sourceFileOf } from "../backup/metadata.ts";
+import { originTag, seriesTagKey } from "../backup/series_tags.ts";
 import { UsageError } from "../errors.ts";
 import {
   isNameTooLong,
@@ -150,9 +151,13 @@ export async function selectBackups(backups: Backup[], args: SeriesArgs): Promis
   // The same path a backup of that file records (see FileSource.open).
   const path = args.file === undefined ? undefined : await kernelPath(args.file);
   const here = hostname();
+  // An encrypted backup tells its source only by a tag under this machine's key.
+  const key = path === undefined ? undefined : await seriesTagKey(false);
+  const tags = key ? originsOfFile(path!).map((origin) => originTag(key, origin)) : [];
   return backups.filter((b) => {
     if (args.name !== undefined && b.metadata.name !== args.name) return false;
     if (path === undefined) return true;
+    if (b.metadata.encryption) return tags.includes(b.metadata.encryption.originTag);
     return sourceFileOf(b.metadata.source) === path &&
       (b.metadata.madeOn === undefined || b.metadata.madeOn === here);
   });

@@ -28,7 +28,9 @@ interface OptionValues {
   strings(option: string): string[];
 }
 
-function passphraseArgs(v: OptionValues): Pick<EncryptionSpec, "passphraseFile" | "passphraseCommand"> {
+function passphraseArgs(
+  v: OptionValues,
+): Pick<EncryptionSpec, "passphraseFile" | "passphraseCommand"> {
   const file = v.string("passphrase-file");
   const command = v.string("passphrase-command");
   if (file === "") throw new UsageError("--passphrase-file is empty");

@@ -19,7 +19,9 @@ async function readKeyFile(path: string, what: string, secret: boolean): Promise
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if (error instanceof Deno.errors.NotFound) throw new UsageError(`the ${what} ${path} does not exist`);
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`the ${what} ${path} does not exist`);
+    }
     if (error instanceof Deno.errors.PermissionDenied) {
       throw new UsageError(`cannot read the ${what} ${path}: permission denied`);
     }

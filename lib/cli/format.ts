@@ -24,8 +24,10 @@ export function backupJson(backup: Backup) {
     time: m.time,
     size: m.size,
     storedSize: m.storedSize,
-    sha256: m.sha256,
+    // Sealed in an encrypted backup's metadata: only the key holder may learn it.
+    sha256: m.sha256 ?? null,
     compression: m.compression,
+    encrypted: m.encryption !== undefined,
     source: sourceFileOf(m.source) ??
       (m.source.kind === "folder" || m.source.kind === "sqlite" ? m.source.path : "-"),
     sourceKind: m.source.kind,

@@ -102,8 +102,8 @@ original size, compression, path.
   --name NAME   only the series NAME
   --ssh-config FILE   ssh's config file for an sftp:// DIR (ssh -F)
   --json        a JSON array with path, name, generation, time, size, storedSize, sha256,
-                compression, source, sourceKind (file, folder, sqlite, postgres, mysql,
-                command or stdin), command (for a command), host (for a source on
+                compression, encrypted, source, sourceKind (file, folder, sqlite, postgres,
+                mysql, command, stdin, or sealed: encrypted with the rest), command (for a command), host (for a source on
                 another host), changedWhileRead and madeOn (the host name of the machine
                 that made it) for each backup
 `,

@@ -83,12 +83,14 @@ export async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  // Read while writing: a program whose output fills its pipe stops reading its input.
+  const output = child.output();
   if (stdin) {
     const writer = child.stdin.getWriter();
     await writer.write(stdin);
     await writer.close();
   }
-  const { code, stdout, stderr } = await child.output();
+  const { code, stdout, stderr } = await output;
   if (code !== 0) {
     throw new Error(`${program} ${args.join(" ")} failed: ${new TextDecoder().decode(stderr)}`);
   }
