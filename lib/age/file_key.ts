@@ -18,7 +18,6 @@ export type Identities =
 
 const X25519_INFO = "age-encryption.org/v1/X25519";
 const SCRYPT_LABEL = "age-encryption.org/v1/scrypt";
-const BASEPOINT = Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? 9 : 0));
 const ZERO_NONCE = new Uint8Array(12);
 /** What age itself uses when encrypting with a passphrase (about a second here). */
 export const SCRYPT_LOG_N = 18;

@@ -25,6 +25,8 @@ export interface EncryptionSpec {
   recipients: string[];
   /** Absolute paths. */
   recipientsFiles: string[];
+  /** Absolute paths of identity files: encrypted to each one's public key, as age -e -i. */
+  identityFiles: string[];
   /** Absolute path. */
   passphraseFile?: string;
   /** Run with sh -c; its first line of output is the passphrase. */
@@ -44,7 +46,7 @@ export function isEncryptionSpec(value: unknown): value is EncryptionSpec {
   const s = value as Record<string, unknown>;
   const strings = (x: unknown) => Array.isArray(x) && x.every((e) => typeof e === "string");
   return typeof s === "object" && s !== null && strings(s.recipients) &&
-    strings(s.recipientsFiles) &&
+    strings(s.recipientsFiles) && strings(s.identityFiles) &&
     (s.passphraseFile === undefined || typeof s.passphraseFile === "string") &&
     (s.passphraseCommand === undefined || typeof s.passphraseCommand === "string");
 }

@@ -73,6 +73,7 @@ function effective(backup: PlannedBackup): Record<string, unknown> {
     ...(args.allowChanging ? { allow_changing: true } : {}),
     ...(args.allowEmpty ? { allow_empty: true } : {}),
     lock_wait: args.lockWaitSeconds,
+    ...encryptionKeys(args.encryption),
     ...(args.schedule ? { schedule: scheduleKeys(args.schedule) } : {}),
     ...(backup.ping
       ? { ["url" in backup.ping ? "ping_url" : "ping_url_file"]: masked(backup.ping) }
@@ -110,6 +111,19 @@ function sourceKeys(args: BackupArgs): Record<string, unknown> {
     if (config !== undefined) keys.ssh_config = config;
   }
   return keys;
+}
+
+/** Who the backups are encrypted to: keys and the files and command that give them, never a secret. */
+function encryptionKeys(spec: BackupArgs["encryption"]): Record<string, unknown> {
+  if (!spec) return {};
+  const one = (paths: string[]) => paths.length === 1 ? paths[0] : paths;
+  return {
+    ...(spec.recipients.length > 0 ? { recipients: spec.recipients } : {}),
+    ...(spec.recipientsFiles.length > 0 ? { recipients_file: one(spec.recipientsFiles) } : {}),
+    ...(spec.identityFiles.length > 0 ? { identity_file: one(spec.identityFiles) } : {}),
+    ...(spec.passphraseFile ? { passphrase_file: spec.passphraseFile } : {}),
+    ...(spec.passphraseCommand ? { passphrase_command: spec.passphraseCommand } : {}),
+  };
 }
 
 function retentionKeys(args: BackupArgs): Record<string, unknown> {

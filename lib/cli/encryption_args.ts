@@ -12,6 +12,8 @@ import { UsageError } from "../errors.ts";
 
 export const ENCRYPTION_OPTIONS = {
   recipient: { type: "string", multiple: true },
+  // As age -e -i: to the public key of each identity in the file.
+  identity: { type: "string", multiple: true, short: "i" },
   "recipients-file": { type: "string", multiple: true },
   "passphrase-file": { type: "string" },
   "passphrase-command": { type: "string" },
@@ -66,16 +68,18 @@ export function encryptionArgs(v: OptionValues): EncryptionSpec | undefined {
     }
   }
   const recipientsFiles = paths(v, "recipients-file");
+  const identityFiles = paths(v, "identity");
   const passphrase = passphraseArgs(v);
   const withPassphrase = Object.keys(passphrase).length > 0;
-  if (withPassphrase && (recipients.length > 0 || recipientsFiles.length > 0)) {
+  const keys = recipients.length + recipientsFiles.length + identityFiles.length;
+  if (withPassphrase && keys > 0) {
     throw new UsageError(
       "a passphrase cannot go with recipients: age encrypts with one or the other",
       "to let a second person or a spare key read the backups, give several --recipient keys",
     );
   }
-  if (!withPassphrase && recipients.length === 0 && recipientsFiles.length === 0) return undefined;
-  return { recipients, recipientsFiles, ...passphrase };
+  if (!withPassphrase && keys === 0) return undefined;
+  return { recipients, recipientsFiles, identityFiles, ...passphrase };
 }
 
 /** What restore or verify is told opens encrypted backups; undefined for nothing. */

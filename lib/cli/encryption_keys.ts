@@ -5,7 +5,7 @@
  * a secret, and the backups it opens are no longer private.
  */
 import type { Identities, Recipients } from "../age/file_key.ts";
-import { keysInText, parseIdentity, parseRecipient } from "../age/keys.ts";
+import { keysInText, parseIdentity, parseRecipient, publicPointOf } from "../age/keys.ts";
 import { type BackupEncryption, backupEncryption } from "../backup/backup_encryption.ts";
 import { RunError, UsageError } from "../errors.ts";
 import type { DecryptionSpec, EncryptionSpec } from "../backup/backup_encryption.ts";
@@ -85,6 +85,8 @@ export async function resolveEncryption(spec: EncryptionSpec): Promise<BackupEnc
     if (read.keys.length === 0) throw new UsageError(`the recipients file ${file} holds no keys`);
     points.push(...read.keys);
   }
+  const { secrets } = await identitiesIn(spec.identityFiles);
+  points.push(...secrets.map(publicPointOf));
   return backupEncryption({ kind: "x25519", points } satisfies Recipients);
 }
 
@@ -93,8 +95,12 @@ export async function resolveIdentities(spec: DecryptionSpec): Promise<Identitie
   if (spec.passphraseFile || spec.passphraseCommand) {
     return { kind: "passphrase", passphrase: await passphraseOf(spec) };
   }
+  return await identitiesIn(spec.identityFiles);
+}
+
+async function identitiesIn(files: string[]): Promise<{ kind: "x25519"; secrets: Uint8Array[] }> {
   const secrets: Uint8Array[] = [];
-  for (const file of spec.identityFiles) {
+  for (const file of files) {
     const text = await readKeyFile(file, "identity file", true);
     if (text.startsWith("age-encryption.org/")) {
       throw new UsageError(

@@ -64,6 +64,7 @@ Backup options:
   --recipients-file FILE  encrypt to every age1... key in FILE (one per line)
   --passphrase-file FILE  encrypt with the passphrase on FILE's first line (scrypt)
   --passphrase-command CMD  ...or with the first line CMD prints (run with sh -c)
+  -i, --identity FILE  encrypt to the public key of each age identity in FILE
   --lock-wait SECS  wait this long for another run of the same series to
                     end before giving up (default 30)
   --dry-run         say what would happen; write and delete nothing
@@ -206,6 +207,9 @@ The file (TOML):
     dest = "DIR" or ["DIR", "s3://...", ...]   the source is read once, stored in each
     name, ssh, ssh_config, exclude = [...], split, exclude_db = [...], ok_exit = [1],
     compress, allow_changing, allow_empty, lock_wait   as the options of the same name
+    recipients = ["age1...", ...], recipients_file, identity_file (encrypt to its
+               public key), passphrase_file, passphrase_command   as --recipient,
+               --recipients-file, --identity, --passphrase-file, --passphrase-command
     retention = { last = N, hourly = N, daily = N, weekly = N, monthly = N,
                   yearly = N, within = "1y" }          as --keep, --keep-daily ...
     schedule = { every = "1d", at = "02:00" } or { time = "SPEC" }, with

@@ -47,6 +47,11 @@ const OPTION_KEYS: Record<string, Key> = {
   allow_changing: { flag: "--allow-changing", kind: "boolean" },
   allow_empty: { flag: "--allow-empty", kind: "boolean" },
   lock_wait: { flag: "--lock-wait", kind: "count" },
+  recipients: { flag: "--recipient", kind: "strings" },
+  recipients_file: { flag: "--recipients-file", kind: "path" },
+  identity_file: { flag: "--identity", kind: "path" },
+  passphrase_file: { flag: "--passphrase-file", kind: "path" },
+  passphrase_command: { flag: "--passphrase-command", kind: "string" },
 };
 
 /** `retention = { last = 3, daily = 7, ... }`. */

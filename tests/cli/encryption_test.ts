@@ -4,6 +4,7 @@
  * checksum or content; damage anywhere is reported and never restored.
  */
 import assert from "node:assert/strict";
+import { emptyQueue, queued, runScript, takeJob } from "../_at_queue.ts";
 import { needs, programs } from "../_requires.ts";
 import {
   commandLine,
@@ -37,6 +38,8 @@ function secretContent(size: number): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 const MARKER = "the launch code is 0000";
+/** The at queue letter of this file's jobs (each test file has its own). */
+const QUEUE = "q";
 
 /** age -d with a passphrase, which age reads only from a terminal. */
 async function ageDecryptWithPassphrase(file: string, out: string, passphrase: string) {
@@ -469,4 +472,73 @@ gate.test("key generate writes a private identity age reads, never over a file, 
   assert.equal(code, 0);
   assert.equal(Deno.statSync(`${dir.path}/piped.txt`).mode! & 0o777, 0o600);
   assert.match(await Deno.readTextFile(`${dir.path}/piped.txt`), /^AGE-SECRET-KEY-1[0-9A-Z]+$/m);
+});
+
+gate.test("a config backup with recipients and identity_file is encrypted to both; show lists them", async () => {
+  const t = await setUp();
+  await using _ = t.dir;
+  await run("age-keygen", ["-o", `${t.path}/own.txt`]);
+  const content = textBytes(2000);
+  await Deno.writeFile(`${t.path}/app.db`, content);
+  const config = `${t.path}/config.toml`;
+  await Deno.writeTextFile(
+    config,
+    `[defaults]\ndest = "${t.path}/b"\nrecipients = ["${t.recipient}"]\n\n` +
+      `[backup.app]\nfile = "app.db"\nidentity_file = "own.txt"\n`,
+    { mode: 0o600 },
+  );
+  const shown = await tinybackup(["config", "show", "--config", config], { env: t.env });
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, new RegExp(`recipients = \\[ "${t.recipient}" \\]`));
+  assert.match(shown.stdout, new RegExp(`identity_file = "${t.path}/own.txt"`));
+  const r = await tinybackup(["run", "--config", config], { env: t.env });
+  assert.equal(r.code, 0, r.stderr);
+  const [backup] = await visibleFiles(`${t.path}/b`);
+  assert.match(backup, /^app\.db\.\d{8}T\d{6}Z\.gz\.age$/);
+  for (const key of [t.key, `${t.path}/own.txt`]) {
+    const plain = await run("age", ["-d", "-i", key, `${t.path}/b/${backup}`]);
+    assert.ok(sameBytes(await run("gunzip", ["-c"], plain), content));
+  }
+});
+
+const withAt = await needs(
+  "cli/encryption_test.ts: a scheduled job",
+  programs("at", "atq", "atrm"),
+);
+
+withAt.test("a scheduled encrypted backup keeps the passphrase file's path in the at job, never the passphrase", async () => {
+  const t = await setUp();
+  await using _ = t.dir;
+  await emptyQueue(QUEUE);
+  const env = { ...t.env, TINYBACKUP_AT_QUEUE: QUEUE };
+  try {
+    await Deno.writeFile(`${t.path}/app.db`, textBytes(100));
+    await Deno.writeTextFile(`${t.path}/pass`, "a passphrase nobody guesses\n", { mode: 0o600 });
+    const args = [
+      "--file",
+      `${t.path}/app.db`,
+      "--dest",
+      `${t.path}/b`,
+      "--passphrase-file",
+      `${t.path}/pass`,
+    ];
+    const r = await tinybackup([...args, "--every", "1d", "--schedule-only"], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const [number] = await queued(QUEUE);
+    const script = await takeJob(number);
+    const text = new TextDecoder().decode(script);
+    assert.ok(!text.includes("a passphrase nobody guesses"), "the passphrase is never in the job");
+    assert.ok(text.includes(`${t.path}/pass`), "the job reads the passphrase file at each run");
+    const ran = await runScript(script);
+    assert.equal(ran.code, 0, ran.stderr);
+    const [backup] = await visibleFiles(`${t.path}/b`);
+    assert.match(backup, /\.gz\.age$/);
+    const restored = await tinybackup(
+      ["restore", `${t.path}/b/${backup}`, "--passphrase-file", `${t.path}/pass`, "--to", "-"],
+      { env },
+    );
+    assert.ok(sameBytes(restored.bytes, textBytes(100)), restored.stderr);
+  } finally {
+    await emptyQueue(QUEUE);
+  }
 });
