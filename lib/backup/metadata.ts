@@ -294,7 +294,10 @@ export function sameOrigin(a: SourceInfo, b: SourceInfo): boolean {
  * does not say where it was made belongs to any machine's series, as
  * before machines were recorded.
  */
-export function sameSeriesOrigin(backup: BackupMetadata, here: Origin): boolean {
+export function sameSeriesOrigin(
+  backup: Pick<BackupMetadata, "source" | "madeOn" | "encryption">,
+  here: Origin,
+): boolean {
   if (backup.encryption) return backup.encryption.originTag === here.originTag;
   return sameOrigin(backup.source, here.source) &&
     (backup.madeOn === undefined || backup.madeOn === here.madeOn);

@@ -52,7 +52,7 @@ export function backupFileName(
   time: Date,
   sequence: number,
   compression: Compression,
-  encrypted: boolean,
+  encrypted = false,
 ): string {
   const suffix = "." + formatStamp(time) + (sequence > 1 ? `_${sequence}` : "") +
     extensionOf(compression) + (encrypted ? ENCRYPTED_EXTENSION : "");

@@ -384,21 +384,48 @@ Deno.test("parseMetadata rejects an impossible date", () => {
 });
 
 Deno.test("sameSeriesOrigin: one origin made on one machine; a backup that names none fits any", () => {
-  const on = (madeOn: string | undefined, source: SourceInfo = fileSource("/a/notes.db")) => ({
+  const backup = (madeOn: string | undefined, source: SourceInfo = fileSource("/a/notes.db")) => ({
     source,
     ...(madeOn === undefined ? {} : { madeOn }),
   });
-  assert.equal(sameSeriesOrigin(on("host1"), on("host1")), true);
-  assert.equal(sameSeriesOrigin(on("host1"), on("host2")), false, "two hosts, one bucket");
+  const here = (madeOn: string, source: SourceInfo = fileSource("/a/notes.db")) => ({
+    source,
+    madeOn,
+  });
+  assert.equal(sameSeriesOrigin(backup("host1"), here("host1")), true);
+  assert.equal(sameSeriesOrigin(backup("host1"), here("host2")), false, "two hosts, one bucket");
   assert.equal(
-    sameSeriesOrigin(on("host1", { kind: "stdin" }), on("host2", { kind: "stdin" })),
+    sameSeriesOrigin(backup("host1", { kind: "stdin" }), here("host2", { kind: "stdin" })),
     false,
   );
   assert.equal(
-    sameSeriesOrigin(on(undefined), on("host2")),
+    sameSeriesOrigin(backup(undefined), here("host2")),
     true,
     "made before machines were recorded",
   );
-  assert.equal(sameSeriesOrigin(on("host2"), on(undefined)), true);
-  assert.equal(sameSeriesOrigin(on("host1"), on("host1", fileSource("/b/notes.db"))), false);
+  assert.equal(
+    sameSeriesOrigin(backup("host1"), here("host1", fileSource("/b/notes.db"))),
+    false,
+  );
+});
+
+Deno.test("sameSeriesOrigin: an encrypted backup is of this series only by its keyed origin tag", () => {
+  const tag = "a".repeat(64);
+  const sealed = {
+    source: { kind: "sealed" } as const,
+    encryption: {
+      format: "age" as const,
+      originTag: tag,
+      contentTag: "b".repeat(64),
+      sealed: "AA==",
+    },
+  };
+  const here = (originTag?: string) => ({
+    source: fileSource("/a/notes.db"),
+    madeOn: "host1",
+    ...(originTag === undefined ? {} : { originTag }),
+  });
+  assert.equal(sameSeriesOrigin(sealed, here(tag)), true);
+  assert.equal(sameSeriesOrigin(sealed, here("c".repeat(64))), false, "another source or machine");
+  assert.equal(sameSeriesOrigin(sealed, here()), false, "a machine without a tag key");
 });

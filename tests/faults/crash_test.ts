@@ -205,7 +205,7 @@ class OldBackups {
         file: backupFileName(SERIES, time, 1, "gzip"),
         time: time.toISOString(),
         generation: metadata.generation,
-        sha256: metadata.sha256,
+        sha256: metadata.sha256!,
       };
     });
   }
