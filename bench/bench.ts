@@ -45,6 +45,12 @@ import {
   startBenchS3,
   uploadBackups,
 } from "./s3.ts";
+import {
+  ENCRYPTION_LABELS,
+  encryptionContenders,
+  encryptionMissing,
+  makeBenchKey,
+} from "./encryption.ts";
 import { SFTP_LABELS, sftpContenders, sftpMissing, sftpUrl, startBenchSshd } from "./sftp.ts";
 import type { SshServer } from "../tests/_sshd.ts";
 import type { S3Server } from "../tests/_s3.ts";
@@ -174,6 +180,30 @@ async function codecTables(options: Options, sources: Record<string, string>, wo
   return tables;
 }
 
+/** Each data file backed up with zstd and a recipient, against `zstd -3 | age -r`. */
+async function encryptionTables(
+  options: Options,
+  sources: Record<string, string>,
+  work: string,
+): Promise<{ tables: Table[]; recipient?: string }> {
+  const missing = await encryptionMissing();
+  const recipient = missing ? undefined : await makeBenchKey(work);
+  const tables: Table[] = [];
+  for (const data of DATA_KINDS) {
+    progress(`zstd and age, ${data} file, ${missing ? 1 : options.repeat} round(s)`);
+    const contenders = encryptionContenders(sources[data], recipient ?? "", work, missing);
+    tables.push({
+      id: `encrypted-${data}`,
+      group: "zstd and age",
+      title: `${data} file, ${humanBytes(options.dataBytes)}`,
+      reference: ENCRYPTION_LABELS.pipe,
+      inputBytes: options.dataBytes,
+      timings: await roundRobin(contenders, missing ? 1 : options.repeat),
+    });
+  }
+  return { tables, recipient };
+}
+
 /** Each folder's backup against tar with gzip and with pigz; the folders are removed after. */
 async function folderTables(options: Options, work: string): Promise<Table[]> {
   const tables: Table[] = [];
@@ -209,6 +239,7 @@ async function peakMemory(
   work: string,
   sftp: SshServer | undefined,
   s3: S3Server | undefined,
+  recipient: string | undefined,
 ): Promise<MemoryResult[]> {
   const results: MemoryResult[] = [];
   const source = join(work, "memory.txt");
@@ -237,6 +268,9 @@ async function peakMemory(
       await measure("file", bytes, ["--file", source], compression);
     }
     await measure("command", bytes, ["--command", `cat '${source}'`, "--name", "memory.txt"]);
+    if (recipient) {
+      await measure("encrypted", bytes, ["--file", source, "--recipient", recipient], "zstd");
+    }
     if (sftp) {
       await measure(
         "sftp",
@@ -485,7 +519,11 @@ async function main(): Promise<number> {
     await using s3 = s3Problem ? undefined : await startBenchS3();
     tables.push(await s3Table(options, sources.text, work, s3, s3Problem));
     tables.push(await s3ListTable(options, work, s3, s3Problem));
-    const memory = timeMissing ? [] : await peakMemory(options, work, sshd, s3);
+    const encryption = await encryptionTables(options, sources, work);
+    tables.push(...encryption.tables);
+    const memory = timeMissing
+      ? []
+      : await peakMemory(options, work, sshd, s3, encryption.recipient);
     const postgres = await postgresRows(options, work, !timeMissing);
     tables.push(postgres.table);
     memory.push(...postgres.memory);

@@ -72,6 +72,7 @@ export function backupContender(
   source: string,
   compression: Compression,
   folder: string,
+  extra: string[] = [],
 ): Contender {
   return {
     label: LABELS.backup(compression),
@@ -85,6 +86,7 @@ export function backupContender(
       "--force",
       "--keep",
       "0",
+      ...extra,
     ]),
     ...freshFolder(folder),
   };

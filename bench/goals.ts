@@ -2,6 +2,7 @@
 import type { Compression } from "../lib/backup/naming.ts";
 import { LABELS } from "./contenders.ts";
 import { FOLDER_KINDS, FOLDER_LABELS } from "./folders.ts";
+import { ENCRYPTION_LABELS } from "./encryption.ts";
 import { S3_LABELS } from "./s3.ts";
 import { SFTP_LABELS } from "./sftp.ts";
 import { POSTGRES_LABELS } from "./sources.ts";
@@ -122,6 +123,17 @@ export function evaluateGoals(r: Results): Goal[] {
       1.1,
     ),
   );
+  for (const data of DATA_KINDS) {
+    goals.push(
+      ratioGoal(
+        `encryption time, ${data}`,
+        "≤ 1.3 × `zstd -3 | age -r`",
+        medianOf(r, `encrypted-${data}`, ENCRYPTION_LABELS.backup) /
+          medianOf(r, `encrypted-${data}`, ENCRYPTION_LABELS.pipe),
+        1.3,
+      ),
+    );
+  }
   goals.push(
     ratioGoal(
       "SFTP time, text",

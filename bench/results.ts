@@ -20,7 +20,8 @@ export interface Table {
 
 /**
  * The sources whose peak memory is measured: a file (with every codec), and
- * the others with gzip; `sftp` and `s3` are a file backed up to an SFTP or S3 destination.
+ * the others with gzip; `sftp` and `s3` are a file backed up to an SFTP or S3 destination,
+ * `encrypted` a file with zstd and an age recipient.
  */
 export const MEMORY_SOURCES = [
   "file",
@@ -30,6 +31,7 @@ export const MEMORY_SOURCES = [
   "postgres",
   "sftp",
   "s3",
+  "encrypted",
 ] as const;
 export type MemorySource = typeof MEMORY_SOURCES[number];
 

@@ -77,7 +77,7 @@ export const DEFAULT_RETRY_DELAYS = [250, 1000, 3000];
 export async function seriesBackups(store: Store, name: string, source: Source): Promise<Backup[]> {
   const { backups } = await readCatalog(store);
   const series = backups.filter((b) => b.metadata.name === name).sort(newestFirst);
-  const here = await originHere(source);
+  const here = await originHere(source, series);
   const other = series.find((b) => !sameSeriesOrigin(b.metadata, here));
   if (other?.metadata.encryption) {
     throw new UsageError(
@@ -99,9 +99,13 @@ export async function seriesBackups(store: Store, name: string, source: Source):
   return series;
 }
 
-/** What a backup made now of `source` records as its origin: the source, and this machine. */
-async function originHere(source: Source): Promise<Origin> {
-  const key = await seriesTagKey(false);
+/**
+ * What a backup made now of `source` records as its origin: the source, and
+ * this machine; and its keyed tag, when `series` has encrypted backups to
+ * compare it with (only then is the tag key read).
+ */
+async function originHere(source: Source, series: readonly Backup[]): Promise<Origin> {
+  const key = series.some((b) => b.metadata.encryption) ? await seriesTagKey(false) : undefined;
   const info = source.info();
   return { source: info, madeOn: hostname(), originTag: key && originTag(key, info) };
 }
@@ -393,10 +397,9 @@ export async function rotate(
   made: Backup,
 ): Promise<Backup[]> {
   const { backups } = await readCatalog(options.store);
-  const origin = await originHere(options.source);
-  const series = backups.filter((b) =>
-    b.metadata.name === options.name && sameSeriesOrigin(b.metadata, origin)
-  );
+  const named = backups.filter((b) => b.metadata.name === options.name);
+  const origin = await originHere(options.source, named);
+  const series = named.filter((b) => sameSeriesOrigin(b.metadata, origin));
   const doomed = (await backupsToRotate(options.store, series, options.retention, made))
     .filter((b) => b.metadata.file !== made.metadata.file);
   await removeBackups(options.store, doomed);

@@ -10,6 +10,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { UsageError } from "../errors.ts";
 import { ensureStateDir, stateDir } from "../schedule/state.ts";
 import { originOf, type SourceInfo } from "./metadata.ts";
 
@@ -46,14 +47,26 @@ export async function seriesTagKey(create: boolean): Promise<Uint8Array | undefi
 }
 
 async function readKey(path: string): Promise<Uint8Array | undefined> {
+  let text: string;
   try {
-    const text = (await Deno.readTextFile(path)).trim();
-    if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${path} is not a tinybackup tag key`);
-    return new Uint8Array(Buffer.from(text, "hex"));
+    text = (await Deno.readTextFile(path)).trim();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(
+        `cannot read this machine's tag key for encrypted series, ${path}: permission denied`,
+        "run as the user whose state folder it is, or set XDG_STATE_HOME to your own",
+      );
+    }
     throw error;
   }
+  if (!/^[0-9a-f]{64}$/.test(text)) {
+    throw new UsageError(
+      `${path} is not a tinybackup tag key (64 hex digits)`,
+      "restore it from a backup of the state folder; removed, a new one is made, and encrypted series made with the old one need a new --name",
+    );
+  }
+  return new Uint8Array(Buffer.from(text, "hex"));
 }
 
 function tag(key: Uint8Array, purpose: string, value: string): string {

@@ -76,7 +76,15 @@ function effective(backup: PlannedBackup): Record<string, unknown> {
     ...encryptionKeys(args.encryption),
     ...(args.schedule ? { schedule: scheduleKeys(args.schedule) } : {}),
     ...(backup.ping
-      ? { ["url" in backup.ping ? "ping_url" : "ping_url_file"]: masked(backup.ping) }
+      ? {
+        [
+          "url" in backup.ping
+            ? "ping_url"
+            : "file" in backup.ping
+            ? "ping_url_file"
+            : "ping_url_command"
+        ]: masked(backup.ping),
+      }
       : {}),
     ...(backup.onFailure ? { on_failure: backup.onFailure } : {}),
   };
@@ -151,6 +159,7 @@ function scheduleKeys(schedule: NonNullable<BackupArgs["schedule"]>): Record<str
 /** A ping URL holds its check's secret in its path: only the scheme and host are shown. */
 function masked(ping: NonNullable<PlannedBackup["ping"]>): string {
   if ("file" in ping) return ping.file;
+  if ("command" in ping) return ping.command;
   const url = new URL(ping.url);
   return `${url.protocol}//${url.host}/********`;
 }

@@ -152,7 +152,8 @@ export async function selectBackups(backups: Backup[], args: SeriesArgs): Promis
   const path = args.file === undefined ? undefined : await kernelPath(args.file);
   const here = hostname();
   // An encrypted backup tells its source only by a tag under this machine's key.
-  const key = path === undefined ? undefined : await seriesTagKey(false);
+  const encrypted = path !== undefined && backups.some((b) => b.metadata.encryption);
+  const key = encrypted ? await seriesTagKey(false) : undefined;
   const tags = key ? originsOfFile(path!).map((origin) => originTag(key, origin)) : [];
   return backups.filter((b) => {
     if (args.name !== undefined && b.metadata.name !== args.name) return false;

@@ -8,6 +8,7 @@ import type { Identities, Recipients } from "../age/file_key.ts";
 import { keysInText, parseIdentity, parseRecipient, publicPointOf } from "../age/keys.ts";
 import { type BackupEncryption, backupEncryption } from "../backup/backup_encryption.ts";
 import { RunError, UsageError } from "../errors.ts";
+import { firstLineOf, SecretCommandError } from "../io/secret_command.ts";
 import type { DecryptionSpec, EncryptionSpec } from "../backup/backup_encryption.ts";
 
 async function readKeyFile(path: string, what: string, secret: boolean): Promise<string> {
@@ -40,30 +41,18 @@ async function readKeyFile(path: string, what: string, secret: boolean): Promise
 
 /** The first line of a passphrase file, or of a passphrase command's output. */
 async function passphraseOf(spec: { passphraseFile?: string; passphraseCommand?: string }) {
-  let passphrase: string;
-  if (spec.passphraseFile) {
-    passphrase = (await readKeyFile(spec.passphraseFile, "passphrase file", true)).split("\n")[0];
-  } else {
-    const output = await new Deno.Command("sh", {
-      args: ["-c", spec.passphraseCommand!],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).output().catch((error) => {
-      throw new RunError(`the passphrase command could not be run: ${error.message}`);
-    });
-    if (!output.success) {
-      throw new RunError(`the passphrase command failed (exit ${output.code})`);
+  if (!spec.passphraseFile) {
+    try {
+      return await firstLineOf(spec.passphraseCommand!, "the passphrase command");
+    } catch (error) {
+      if (error instanceof SecretCommandError) throw new RunError(error.message);
+      throw error;
     }
-    passphrase = new TextDecoder().decode(output.stdout).split("\n")[0];
   }
-  passphrase = passphrase.replace(/\r$/, "");
+  const text = await readKeyFile(spec.passphraseFile, "passphrase file", true);
+  const passphrase = text.split("\n")[0].replace(/\r$/, "");
   if (passphrase === "") {
-    throw new UsageError(
-      spec.passphraseFile
-        ? `the passphrase file ${spec.passphraseFile} has an empty first line`
-        : "the passphrase command printed an empty first line",
-    );
+    throw new UsageError(`the passphrase file ${spec.passphraseFile} has an empty first line`);
   }
   return passphrase;
 }

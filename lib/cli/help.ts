@@ -214,7 +214,8 @@ The file (TOML):
                   yearly = N, within = "1y" }          as --keep, --keep-daily ...
     schedule = { every = "1d", at = "02:00" } or { time = "SPEC" }, with
                runs = N, stop_if_missing = true      as --every, --at, --time ...
-    ping_url = "https://hc-ping.com/UUID" (or ping_url_file = "FILE")
+    ping_url = "https://hc-ping.com/UUID" (or ping_url_file = "FILE", or
+               ping_url_command = "CMD": the first line it prints, at each run)
                start, success and /fail pings; a failed ping never fails a backup;
                ping_timeout = 10 (seconds per try, 3 tries)
     on_failure = ["notify-send", "backup failed"]    run with TINYBACKUP_BACKUP

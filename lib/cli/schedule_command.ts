@@ -12,7 +12,7 @@ import { clearCancelled, markCancelled } from "../schedule/cancellation.ts";
 import { configJobId, describeSchedule, sameSchedule } from "../schedule/job.ts";
 import { configJob } from "./config_job.ts";
 import { programGone } from "../schedule/job_health.ts";
-import { findJobs, queueJob } from "../schedule/queue.ts";
+import { queueJob, QueueReader } from "../schedule/queue.ts";
 import { lockJobChain, runsOf } from "../schedule/chain_lock.ts";
 import { isS3Url } from "../stores/s3/s3_url.ts";
 import { parseScheduleArgs } from "./args.ts";
@@ -27,7 +27,8 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
   const messages = new Messages();
   const scheduled = config.backups.filter((b) => b.runs[0].schedule);
   await checkCredentials(scheduled, messages);
-  const queued = (await findJobs()).filter((q) => q.job.config?.path === config.path);
+  const queue = new QueueReader();
+  const queued = (await queue.findJobs()).filter((q) => q.job.config?.path === config.path);
   const now = new Date();
   const dry = args.dryRun ? "dry run: would " : "";
   for (const backup of scheduled) {
@@ -35,7 +36,7 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
     // Under the chain's lock, a run of the job that is starting now either
     // queued its successor already (seen here) or will see what is queued here.
     using _chain = await lockJobChain(job.id);
-    const { waiting } = await runsOf(job.id);
+    const { waiting } = await runsOf(job.id, queue);
     const [existing, ...duplicates] = waiting;
     const keep = existing && sameSchedule(existing.job, job) && !(await programGone(existing.job));
     const what = keep ? "keep" : existing ? "replace" : "add";

@@ -81,6 +81,7 @@ const RUN_KEYS = [
   "schedule",
   "ping_url",
   "ping_url_file",
+  "ping_url_command",
   "ping_timeout",
   "on_failure",
 ];
@@ -104,8 +105,13 @@ const KEY_OF_FLAG = new Map<string, string>([
 /** The option flags the file can spell (a test holds them to the command line's). */
 export const SPELLED_FLAGS: readonly string[] = [...KEY_OF_FLAG.keys()];
 
-/** Where a backup's monitoring pings go (the URL, or a file holding it), and how long each try may take. */
-export type PingUrl = ({ url: string } | { file: string }) & { timeoutSeconds: number };
+/**
+ * Where a backup's monitoring pings go (the URL, or a file or a command
+ * that gives it at each run), and how long each try may take.
+ */
+export type PingUrl = ({ url: string } | { file: string } | { command: string }) & {
+  timeoutSeconds: number;
+};
 
 /** How long a ping may take by default, in seconds. */
 export const DEFAULT_PING_TIMEOUT = 10;
@@ -385,8 +391,11 @@ function pingAt(
   context: Context,
   problems: string[],
 ): PingUrl | undefined {
-  if (merged.ping_url !== undefined && merged.ping_url_file !== undefined) {
-    problems.push(`${where("ping_url_file")}: give ping_url or ping_url_file, not both`);
+  const given = ["ping_url", "ping_url_file", "ping_url_command"].filter((k) =>
+    merged[k] !== undefined
+  );
+  if (given.length > 1) {
+    problems.push(`${where(given[1])}: give one of ${given.join(" and ")}, not both`);
     return undefined;
   }
   const timeout = merged.ping_timeout ?? DEFAULT_PING_TIMEOUT;
@@ -409,6 +418,12 @@ function pingAt(
   if (merged.ping_url_file !== undefined) {
     const file = stringAt(merged.ping_url_file, where("ping_url_file"), context, problems);
     return file === undefined ? undefined : { file: pathFrom(file, context), timeoutSeconds };
+  }
+  if (merged.ping_url_command !== undefined) {
+    const key = where("ping_url_command");
+    const command = stringAt(merged.ping_url_command, key, context, problems);
+    if (command?.trim() === "") problems.push(`${key}: expected a command, got an empty string`);
+    return command?.trim() ? { command, timeoutSeconds } : undefined;
   }
   return undefined;
 }

@@ -5,6 +5,7 @@
  * never a failed backup; each is tried a few times, each try with a timeout.
  */
 import type { PingUrl } from "./config_keys.ts";
+import { firstLineOf, SecretCommandError } from "../io/secret_command.ts";
 
 export type PingKind = "start" | "success" | "fail";
 
@@ -46,6 +47,16 @@ export async function sendPing(
   let base: string;
   if ("url" in ping) {
     base = ping.url;
+  } else if ("command" in ping) {
+    try {
+      base = (await firstLineOf(ping.command, "the ping URL command")).trim();
+    } catch (error) {
+      if (!(error instanceof SecretCommandError)) throw error;
+      return `${error.message}, so no ${kind} ping was sent`;
+    }
+    if (!isPingUrl(base)) {
+      return `the ping URL command did not print an http:// or https:// URL, so no ${kind} ping was sent`;
+    }
   } else {
     try {
       base = (await Deno.readTextFile(ping.file)).split("\n")[0].trim();

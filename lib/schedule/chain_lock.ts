@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { ensureStateDir } from "./state.ts";
-import { findJobs, type QueuedJob } from "./queue.ts";
+import { type QueuedJob, QueueReader } from "./queue.ts";
 
 /** Holds the lock of job `id`'s chain; dispose of the result to let it go. */
 export async function lockJobChain(id: string): Promise<Disposable> {
@@ -28,7 +28,10 @@ export async function lockJobChain(id: string): Promise<Disposable> {
 }
 
 /** Job `id`'s runs in the queue: the one executing now, if any, and those waiting (one, unless something went wrong). */
-export async function runsOf(id: string): Promise<{ running?: QueuedJob; waiting: QueuedJob[] }> {
-  const mine = (await findJobs()).filter((q) => q.job.id === id);
+export async function runsOf(
+  id: string,
+  queue: Pick<QueueReader, "findJobs"> = new QueueReader(),
+): Promise<{ running?: QueuedJob; waiting: QueuedJob[] }> {
+  const mine = (await queue.findJobs()).filter((q) => q.job.id === id);
   return { running: mine.find((q) => q.running), waiting: mine.filter((q) => !q.running) };
 }

@@ -20,20 +20,46 @@ export interface QueuedJob {
 }
 
 /** Every tinybackup job of this user in the queue, running ones too, soonest first. */
-export async function findJobs(): Promise<QueuedJob[]> {
-  const found: QueuedJob[] = [];
-  const uid = Deno.uid();
-  for (const entry of await listQueue()) {
-    const script = await readJob(entry.number);
-    const job = script === undefined ? undefined : parseJobScript(script);
-    if (!job) continue;
-    // root's atq shows every user's jobs; only our own are ours to list or remove.
-    const owner = parseScriptUid(script!);
-    if (uid !== null && owner !== undefined && owner !== uid) continue;
-    const next = job.next ? new Date(job.next) : entry.due;
-    found.push({ job, atJob: entry.number, next, running: entry.queue === "=" });
+export function findJobs(): Promise<QueuedJob[]> {
+  return new QueueReader().findJobs();
+}
+
+/**
+ * Looks at the queue as often as asked, reading each job's script once:
+ * `schedule` looks again under each job's lock, and reading every script
+ * each time made it quadratic in the number of jobs. A script never changes
+ * under its number, which at does not reuse while the job exists.
+ */
+export class QueueReader {
+  /** Each job number's tinybackup job, or null when it is none of ours. */
+  readonly #jobs = new Map<number, Job | null>();
+
+  /** Every tinybackup job of this user in the queue now, running ones too, soonest first. */
+  async findJobs(): Promise<QueuedJob[]> {
+    const found: QueuedJob[] = [];
+    for (const entry of await listQueue()) {
+      const job = await this.#jobOf(entry.number);
+      if (!job) continue;
+      const next = job.next ? new Date(job.next) : entry.due;
+      found.push({ job, atJob: entry.number, next, running: entry.queue === "=" });
+    }
+    return found.sort((a, b) => (a.next?.getTime() ?? Infinity) - (b.next?.getTime() ?? Infinity));
   }
-  return found.sort((a, b) => (a.next?.getTime() ?? Infinity) - (b.next?.getTime() ?? Infinity));
+
+  async #jobOf(number: number): Promise<Job | null> {
+    const known = this.#jobs.get(number);
+    if (known !== undefined) return known;
+    const script = await readJob(number);
+    // A job gone since atq listed it is not remembered: it is not in the next listing either.
+    if (script === undefined) return null;
+    const job = parseJobScript(script) ?? null;
+    // root's atq shows every user's jobs; only our own are ours to list or remove.
+    const owner = parseScriptUid(script);
+    const uid = Deno.uid();
+    const ours = job && (uid === null || owner === undefined || owner === uid) ? job : null;
+    this.#jobs.set(number, ours);
+    return ours;
+  }
 }
 
 /**

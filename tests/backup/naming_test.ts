@@ -138,6 +138,7 @@ Deno.test("parseBackupFileName reads series, stamp, sequence and compression fro
     stamp: STAMP,
     sequence: 3,
     compression: "zstd",
+    encrypted: false,
   });
 });
 
@@ -147,21 +148,32 @@ Deno.test("parseBackupFileName treats a name without an extension as uncompresse
     stamp: STAMP,
     sequence: 1,
     compression: "none",
+    encrypted: false,
   });
 });
 
-Deno.test("parseBackupFileName round-trips backupFileName for every compression and sequence", () => {
+Deno.test("parseBackupFileName round-trips backupFileName for every compression, sequence and encryption", () => {
   for (const compression of COMPRESSIONS) {
     for (const sequence of [1, 2, 10, 1000]) {
-      const name = backupFileName("notes.db", TIME, sequence, compression);
-      assert.deepEqual(parseBackupFileName(name), {
-        series: "notes.db",
-        stamp: STAMP,
-        sequence,
-        compression,
-      }, name);
+      for (const encrypted of [false, true]) {
+        const name = backupFileName("notes.db", TIME, sequence, compression, encrypted);
+        assert.deepEqual(parseBackupFileName(name), {
+          series: "notes.db",
+          stamp: STAMP,
+          sequence,
+          compression,
+          encrypted,
+        }, name);
+      }
     }
   }
+});
+
+Deno.test("backupFileName: an encrypted backup ends as age's files do, after the compression's", () => {
+  assert.equal(backupFileName("notes.db", TIME, 1, "gzip", true), `notes.db.${STAMP}.gz.age`);
+  assert.equal(backupFileName("notes.db", TIME, 2, "zstd", true), `notes.db.${STAMP}_2.zst.age`);
+  assert.equal(backupFileName("notes.db", TIME, 1, "none", true), `notes.db.${STAMP}.age`);
+  assert.equal(parseBackupFileName(`notes.db.${STAMP}.age.gz`), undefined);
 });
 
 Deno.test("parseBackupFileName round-trips hostile but valid series names", () => {
@@ -171,7 +183,7 @@ Deno.test("parseBackupFileName round-trips hostile but valid series names", () =
         const name = backupFileName(series, TIME, sequence, compression);
         assert.deepEqual(
           parseBackupFileName(name),
-          { series, stamp: STAMP, sequence, compression },
+          { series, stamp: STAMP, sequence, compression, encrypted: false },
           JSON.stringify(name),
         );
       }

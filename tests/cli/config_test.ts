@@ -517,3 +517,33 @@ ping_url_file = "ping"
   assert.ok(!bad.stderr.includes("s3cr3t"), bad.stderr);
   assert.equal(pings.requests.length, 2, "no ping went anywhere");
 });
+
+test("ping_url_command: the URL is the first line the command prints at run time; a failing command warns", async () => {
+  await using t = await setUp();
+  await using pings = pingServer();
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes\n");
+  await Deno.writeTextFile(`${t.dir}/ping`, `${pings.url}\n`, { mode: 0o600 });
+  await t.write(`
+[backup.notes]
+file = "notes.txt"
+dest = "b"
+ping_url_command = "cat '${t.dir}/ping'"
+`);
+  const shown = await t.cli(["config", "show", "--config", t.file]);
+  assert.match(shown.stdout, /ping_url_command = "cat '.*\/ping'"/);
+  assert.ok(!shown.stdout.includes("check-5e6b"), "config show never runs the command");
+  const good = await t.cli(["run", "--config", t.file]);
+  assert.equal(good.code, 0, good.stderr);
+  assert.deepEqual(pings.requests.map((r) => r.path), ["/check-5e6b/start", "/check-5e6b"]);
+  assert.ok(!good.stderr.includes("check-5e6b"), good.stderr);
+
+  await Deno.remove(`${t.dir}/ping`);
+  await Deno.writeTextFile(`${t.dir}/notes.txt`, "notes 2\n");
+  const bad = await t.cli(["run", "--config", t.file]);
+  assert.equal(bad.code, 0, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /warning: notes: the ping URL command failed \(exit 1\), so no start ping was sent/,
+  );
+  assert.equal(pings.requests.length, 2, "no ping went anywhere");
+});

@@ -542,3 +542,25 @@ withAt.test("a scheduled encrypted backup keeps the passphrase file's path in th
     await emptyQueue(QUEUE);
   }
 });
+
+gate.test("another machine's encrypted series of the same name is refused with a hint, and never rotated", async () => {
+  const t = await setUp();
+  await using _ = t.dir;
+  await Deno.writeFile(`${t.path}/app.db`, textBytes(100));
+  const args = ["--file", `${t.path}/app.db`, "--recipient", t.recipient, "--keep", "1"];
+  const mine = await t.backUp(args);
+  assert.equal(mine.code, 0, mine.stderr);
+  // Another machine is another state folder, so another tag key.
+  await Deno.writeFile(`${t.path}/app.db`, textBytes(100, 1));
+  const other = await tinybackup(["--dest", `${t.path}/b`, ...args], {
+    env: { XDG_STATE_HOME: `${t.path}/other-state` },
+  });
+  assert.equal(other.code, 2);
+  assert.match(
+    other.stderr,
+    /already holds encrypted backups named 'app\.db' that this machine did not make/,
+  );
+  assert.match(other.stderr, /hint: pass --name/);
+  assert.equal(other.stdout, "");
+  assert.deepEqual(await visibleFiles(`${t.path}/b`), [mine.stdout.trim().split("/").at(-1)]);
+});

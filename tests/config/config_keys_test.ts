@@ -148,7 +148,7 @@ Deno.test("readConfig lists every problem at once, each with its key path, a def
     "backup.nodest: no dest: set dest here or in [defaults]",
     "backup.twice.dest: /b is given twice",
     "backup.unset.file: ${NOPE} is not set (give a default with ${NOPE:-VALUE})",
-    "backup.both.ping_url_file: give ping_url or ping_url_file, not both",
+    "backup.both.ping_url_file: give one of ping_url and ping_url_file, not both",
   ]);
   assert.deepEqual(backups, [], "no backup with a problem is left to run");
 });
@@ -181,6 +181,14 @@ Deno.test("readConfig: paths: ~ is the home folder, relative is relative to the 
 Deno.test("readConfig: ping_url_file is read at run time, so its path is kept, resolved", () => {
   const { backups } = read({ backup: { a: { file: "/x", dest: "/b", ping_url_file: "ping" } } });
   assert.deepEqual(backups[0].ping, { file: "/etc/tb/ping", timeoutSeconds: 10 });
+  const byCommand = read({
+    backup: { a: { file: "/x", dest: "/b", ping_url_command: "pass show hc" } },
+  });
+  assert.deepEqual(byCommand.backups[0].ping, { command: "pass show hc", timeoutSeconds: 10 });
+  assert.deepEqual(
+    problemsOf({ backup: { a: { file: "/x", dest: "/b", ping_url_command: " " } } }),
+    ["backup.a.ping_url_command: expected a command, got an empty string"],
+  );
   const slow = read({
     backup: { a: { file: "/x", dest: "/b", ping_url: "http://h/x", ping_timeout: 3 } },
   });
