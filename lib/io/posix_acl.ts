@@ -17,7 +17,20 @@ const EOPNOTSUPP = 95;
  * in errno between the call and the read of errno: the call is made again.
  */
 const CLOBBERED = [4, 11]; // EINTR, EAGAIN
+/** ENOENT, left the same way by a lookup of the runtime's: believed only once the file is gone. */
+const ENOENT = 2;
 const TRIES = 5;
+
+function clobbered(code: number, path: string): boolean {
+  if (CLOBBERED.includes(code)) return true;
+  if (code !== ENOENT) return false;
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type Libc = ReturnType<typeof openLibc>;
 let libc: Libc | undefined;
@@ -48,7 +61,7 @@ export function hasAccessAcl(path: string): boolean {
     if (c.getxattr(nulTerminated(path), ACCESS_ACL, null, 0n) >= 0) return true;
     code = errno(c);
     if (code === ENODATA || code === EOPNOTSUPP) return false;
-    if (!CLOBBERED.includes(code)) break;
+    if (!clobbered(code, path)) break;
   }
   throw new Error(`cannot read the ACL of ${path} (errno ${code})`);
 }
@@ -62,7 +75,7 @@ export function removeAccessAcl(path: string): void {
     if (c.removexattr(nulTerminated(path), ACCESS_ACL) === 0) return;
     code = errno(c);
     if (code === ENODATA || code === EOPNOTSUPP) return;
-    if (!CLOBBERED.includes(code)) break;
+    if (!clobbered(code, path)) break;
   }
   throw new Error(`cannot remove the ACL of ${path} (errno ${code})`);
 }
