@@ -87,13 +87,16 @@ export function formatIdentity(secret: Uint8Array): string {
   return bech32Encode(IDENTITY_PREFIX, secret).toUpperCase();
 }
 
-/** The public point of an `age1...` recipient, or undefined when the text is not one. */
+/**
+ * The public point of an `age1...` recipient, or undefined when the text is
+ * not one, or names a low-order point (every file key sent to it would be
+ * readable by all: age refuses to encrypt to one).
+ */
 export function parseRecipient(text: string): Uint8Array | undefined {
   if (text !== text.toLowerCase()) return undefined;
   const decoded = bech32Decode(text);
-  return decoded?.prefix === RECIPIENT_PREFIX && decoded.data.length === 32
-    ? decoded.data
-    : undefined;
+  if (decoded?.prefix !== RECIPIENT_PREFIX || decoded.data.length !== 32) return undefined;
+  return x25519(new Uint8Array(randomBytes(32)), decoded.data) ? decoded.data : undefined;
 }
 
 /** The secret of an `AGE-SECRET-KEY-1...` identity, or undefined when the text is not one. */
@@ -117,9 +120,9 @@ export function keysInText<T>(
   const keys: T[] = [];
   const lines = text.split("\n");
   for (const [index, raw] of lines.entries()) {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "" || line.startsWith("#")) continue;
-    const key = parse(line.trim());
+    const line = (raw.endsWith("\r") ? raw.slice(0, -1) : raw).trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const key = parse(line);
     if (key === undefined) return { badLine: index + 1 };
     keys.push(key);
   }

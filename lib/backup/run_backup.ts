@@ -107,7 +107,8 @@ export async function seriesBackups(store: Store, name: string, source: Source):
 async function originHere(source: Source, series: readonly Backup[]): Promise<Origin> {
   const key = series.some((b) => b.metadata.encryption) ? await seriesTagKey(false) : undefined;
   const info = source.info();
-  return { source: info, madeOn: hostname(), originTag: key && originTag(key, info) };
+  const host = hostname();
+  return { source: info, madeOn: host, originTag: key && originTag(key, info, host) };
 }
 
 /** Makes one backup; see BackupOptions. */
@@ -166,22 +167,30 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     changedWhileRead,
     tool: `tinybackup ${VERSION}`,
     ...(tagKey ? {} : { madeOn: hostname() }),
-    ...(tagKey
-      ? {
-        encryption: {
-          format: "age",
-          originTag: originTag(tagKey, source.info()),
-          contentTag: version,
-          sealed: seal(
-            { source: source.info(), ...checksums, madeOn: hostname() },
-            encoded.fileKey!,
-          ),
-        },
-      }
-      : {}),
+    ...(tagKey ? { encryption: encryptionOf(tagKey, version, checksums, encoded, source) } : {}),
   };
   const backup = await publish(store, staged, metadata, time);
   return { backup, unchanged: false, removed: await rotate(options, backup), warnings };
+}
+
+/**
+ * An encrypted backup's metadata of its own: keyed tags in the clear, and
+ * what only the key holder may read sealed (with the tags again, binding them).
+ */
+function encryptionOf(
+  tagKey: Uint8Array,
+  contentTag: string,
+  checksums: { sha256: string; identity?: string },
+  encoded: Encoded,
+  source: Source,
+): NonNullable<BackupMetadata["encryption"]> {
+  const host = hostname();
+  const tags = { originTag: originTag(tagKey, source.info(), host), contentTag };
+  return {
+    format: "age",
+    ...tags,
+    sealed: seal({ source: source.info(), ...checksums, madeOn: host, ...tags }, encoded.fileKey!),
+  };
 }
 
 /**

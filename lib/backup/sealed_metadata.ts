@@ -15,6 +15,9 @@ export interface SealedFields {
   sha256: string;
   identity?: string;
   madeOn: string;
+  /** The clear tags, again: tags moved from another backup's metadata are found out. */
+  originTag: string;
+  contentTag: string;
 }
 
 const INFO = "tinybackup-metadata/1";
@@ -57,6 +60,10 @@ export function unseal(metadata: BackupMetadata, fileKey: Uint8Array): BackupMet
   }
   if (typeof fields?.sha256 !== "string" || typeof fields.source !== "object") {
     throw new MetadataError("sealed part has no source or sha256");
+  }
+  const { originTag, contentTag } = metadata.encryption;
+  if (fields.originTag !== originTag || fields.contentTag !== contentTag) {
+    throw new MetadataError("tags in the clear that its sealed part does not have");
   }
   return {
     ...metadata,

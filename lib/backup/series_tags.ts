@@ -10,6 +10,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { syncFolder } from "../io/sync_folder.ts";
 import { UsageError } from "../errors.ts";
 import { ensureStateDir, stateDir } from "../schedule/state.ts";
 import { originOf, type SourceInfo } from "./metadata.ts";
@@ -30,18 +31,19 @@ export async function seriesTagKey(create: boolean): Promise<Uint8Array | undefi
   const existing = await readKey(path);
   if (existing || !create) return existing;
   const dir = await ensureStateDir();
-  const staged = join(dir, `${KEY_FILE}.${Deno.pid}.tmp`);
-  await Deno.writeTextFile(staged, Buffer.from(randomBytes(32)).toString("hex") + "\n", {
-    mode: 0o600,
-    createNew: true,
-  });
+  const staged = join(dir, `${KEY_FILE}.${crypto.randomUUID()}.tmp`);
   try {
+    // On disk before it has its name: a key lost to a power cut loses every encrypted series.
+    using file = await Deno.open(staged, { write: true, createNew: true, mode: 0o600 });
+    await file.write(new TextEncoder().encode(Buffer.from(randomBytes(32)).toString("hex") + "\n"));
+    await file.sync();
     // link, not rename: a key another run made first is kept, and both runs use it.
     await Deno.link(staged, path).catch((error) => {
       if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     });
+    await syncFolder(dir);
   } finally {
-    await Deno.remove(staged);
+    await Deno.remove(staged).catch(() => {});
   }
   return (await readKey(path))!;
 }
@@ -73,9 +75,15 @@ function tag(key: Uint8Array, purpose: string, value: string): string {
   return createHmac("sha256", key).update(`${purpose}\n${value}`).digest("hex");
 }
 
-/** The tag of a source's series origin (see originOf), or of an origin itself. */
-export function originTag(key: Uint8Array, source: SourceInfo | string): string {
-  return tag(key, "origin", typeof source === "string" ? source : originOf(source));
+/**
+ * The tag of a source's series origin (see originOf), or of an origin
+ * itself, made on `host`: as a plain backup's madeOn does, the host keeps
+ * machines that share a tag key (one home folder on NFS, a cloned VM) from
+ * rotating each other's backups.
+ */
+export function originTag(key: Uint8Array, source: SourceInfo | string, host: string): string {
+  const origin = typeof source === "string" ? source : originOf(source);
+  return tag(key, "origin", JSON.stringify([origin, host]));
 }
 
 /**

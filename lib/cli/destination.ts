@@ -154,7 +154,7 @@ export async function selectBackups(backups: Backup[], args: SeriesArgs): Promis
   // An encrypted backup tells its source only by a tag under this machine's key.
   const encrypted = path !== undefined && backups.some((b) => b.metadata.encryption);
   const key = encrypted ? await seriesTagKey(false) : undefined;
-  const tags = key ? originsOfFile(path!).map((origin) => originTag(key, origin)) : [];
+  const tags = key ? originsOfFile(path!).map((origin) => originTag(key, origin, here)) : [];
   return backups.filter((b) => {
     if (args.name !== undefined && b.metadata.name !== args.name) return false;
     if (path === undefined) return true;

@@ -60,7 +60,10 @@ export function encryptionArgs(v: OptionValues): EncryptionSpec | undefined {
   for (const recipient of recipients) {
     if (!parseRecipient(recipient)) {
       throw new UsageError(
-        `--recipient must be an age public key, age1... (got '${recipient}')`,
+        // A secret key given by mistake is not repeated: stderr may go to a log or mail.
+        recipient.startsWith("AGE-SECRET-KEY-")
+          ? "--recipient must be an age public key, age1... (got a secret key)"
+          : `--recipient must be an age public key, age1... (got '${recipient}')`,
         recipient.startsWith("AGE-SECRET-KEY-")
           ? "that is a secret key: give its public key (tinybackup key generate prints it), and keep the secret key away from the backups"
           : "make a key with 'tinybackup key generate' (or age-keygen); its public key starts with age1",

@@ -11,7 +11,14 @@ import { RunError, UsageError } from "../errors.ts";
 import { firstLineOf, SecretCommandError } from "../io/secret_command.ts";
 import type { DecryptionSpec, EncryptionSpec } from "../backup/backup_encryption.ts";
 
-async function readKeyFile(path: string, what: string, secret: boolean): Promise<string> {
+/**
+ * A secret (identity, passphrase) no other user may read or change; a
+ * recipients file no other user may change, or they could add a key of
+ * theirs and read every backup after.
+ */
+type Guard = "secret" | "unchangeable";
+
+async function readKeyFile(path: string, what: string, guard: Guard): Promise<string> {
   let info: Deno.FileInfo;
   let text: string;
   try {
@@ -28,28 +35,41 @@ async function readKeyFile(path: string, what: string, secret: boolean): Promise
     }
     throw error;
   }
-  if (secret && info.mode !== null && (info.mode & 0o077) !== 0) {
+  const mode = (info.mode ?? 0) & 0o777;
+  const octal = mode.toString(8).padStart(4, "0");
+  if (guard === "secret" && (mode & 0o077) !== 0) {
     throw new UsageError(
-      `the ${what} ${path} can be read or changed by other users (mode ${
-        (info.mode & 0o777).toString(8).padStart(4, "0")
-      }); refusing to use it`,
+      `the ${what} ${path} can be read or changed by other users (mode ${octal}); refusing to use it`,
       `make it private: chmod 600 ${path}`,
+    );
+  }
+  if (guard === "unchangeable" && (mode & 0o022) !== 0) {
+    throw new UsageError(
+      `the ${what} ${path} can be changed by other users (mode ${octal}), who could add a key of their own; refusing to use it`,
+      `chmod go-w ${path}`,
     );
   }
   return text;
 }
 
+/** Seconds a passphrase command may take: time to touch a hardware key, not to hang a job. */
+const PASSPHRASE_COMMAND_TIMEOUT = 120;
+
 /** The first line of a passphrase file, or of a passphrase command's output. */
 async function passphraseOf(spec: { passphraseFile?: string; passphraseCommand?: string }) {
   if (!spec.passphraseFile) {
     try {
-      return await firstLineOf(spec.passphraseCommand!, "the passphrase command");
+      return await firstLineOf(
+        spec.passphraseCommand!,
+        "the passphrase command",
+        PASSPHRASE_COMMAND_TIMEOUT,
+      );
     } catch (error) {
       if (error instanceof SecretCommandError) throw new RunError(error.message);
       throw error;
     }
   }
-  const text = await readKeyFile(spec.passphraseFile, "passphrase file", true);
+  const text = await readKeyFile(spec.passphraseFile, "passphrase file", "secret");
   const passphrase = text.split("\n")[0].replace(/\r$/, "");
   if (passphrase === "") {
     throw new UsageError(`the passphrase file ${spec.passphraseFile} has an empty first line`);
@@ -64,7 +84,10 @@ export async function resolveEncryption(spec: EncryptionSpec): Promise<BackupEnc
   }
   const points = spec.recipients.map((r) => parseRecipient(r)!);
   for (const file of spec.recipientsFiles) {
-    const read = keysInText(await readKeyFile(file, "recipients file", false), parseRecipient);
+    const read = keysInText(
+      await readKeyFile(file, "recipients file", "unchangeable"),
+      parseRecipient,
+    );
     if ("badLine" in read) {
       throw new UsageError(
         `the recipients file ${file} has something other than an age public key on line ${read.badLine}`,
@@ -90,7 +113,7 @@ export async function resolveIdentities(spec: DecryptionSpec): Promise<Identitie
 async function identitiesIn(files: string[]): Promise<{ kind: "x25519"; secrets: Uint8Array[] }> {
   const secrets: Uint8Array[] = [];
   for (const file of files) {
-    const text = await readKeyFile(file, "identity file", true);
+    const text = await readKeyFile(file, "identity file", "secret");
     if (text.startsWith("age-encryption.org/")) {
       throw new UsageError(
         `the identity file ${file} is itself encrypted, which tinybackup does not read`,

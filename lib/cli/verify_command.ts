@@ -2,7 +2,8 @@
 import { readCatalog } from "../backup/catalog.ts";
 import { parseBackupFileName } from "../backup/naming.ts";
 import { checkBackup } from "../backup/verify.ts";
-import { RunError } from "../errors.ts";
+import { WrongIdentity } from "../backup/decrypted.ts";
+import { RunError, UsageError } from "../errors.ts";
 import { parseVerifyArgs } from "./args.ts";
 import { resolveIdentities } from "./encryption_keys.ts";
 import { openDestination, selectBackups } from "./destination.ts";
@@ -25,9 +26,17 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   const catalog = await readCatalog(store);
   const verdicts: Verdict[] = [];
   let sealedOnly = 0;
+  // Encrypted to other keys than those given: their stored bytes are checked, the rest goes on.
+  let unopened = 0;
   for (const backup of await selectBackups(catalog.backups, args)) {
     if (backup.metadata.encryption && !identities) sealedOnly++;
-    const problem = await checkBackup(store, backup, identities);
+    let problem: string | undefined;
+    try {
+      problem = await checkBackup(store, backup, identities);
+    } catch (error) {
+      if (!(error instanceof WrongIdentity)) throw error;
+      unopened++;
+    }
     // Removed by a concurrent rotation or prune since the catalog was read: no longer a backup.
     if (problem && !(await store.exists(backup.metadata.file))) continue;
     const { name, time } = backup.metadata;
@@ -53,6 +62,12 @@ export async function verifyCommand(argv: string[]): Promise<void> {
   }
   const bad = verdicts.filter((v) => !v.ok).length;
   if (bad > 0) throw new RunError(`${bad} of ${verdicts.length} backup(s) failed verification`);
+  if (unopened > 0) {
+    throw new UsageError(
+      `${unopened} encrypted backup(s) do not open with the identities given: only their stored bytes were checked, and are intact`,
+      "give the identity (or passphrase) of a key they were encrypted to",
+    );
+  }
   new Messages().note(
     verdicts.length === 0
       ? `no backups found in ${store.location}`

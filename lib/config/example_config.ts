@@ -17,8 +17,12 @@ compress = "zstd"
 # that have backups (local time), and the 3 newest versions.
 retention = { last = 3, daily = 7, weekly = 4, monthly = 12 }
 # Start, success and failure pings, in the manner of healthchecks.io; keep
-# the URL's secret in a file: ping_url_file = "~/.config/tinybackup/ping-url".
+# the URL's secret in a file (ping_url_file = "~/.config/tinybackup/ping-url")
+# or a command that prints it (ping_url_command = "pass show hc-ping").
 # ping_url = "https://hc-ping.com/\${HC_UUID}"
+# Encrypt with age (tinybackup key generate; age -d undoes it). Keep a second
+# key offline: a lost key is every backup made for it lost.
+# recipients = ["age1...", "age1...spare"]
 
 # One backup: its name here is what 'tinybackup run NAME' takes.
 [backup.notes]

@@ -49,7 +49,7 @@ export async function sendPing(
     base = ping.url;
   } else if ("command" in ping) {
     try {
-      base = (await firstLineOf(ping.command, "the ping URL command")).trim();
+      base = (await firstLineOf(ping.command, "the ping URL command", ping.timeoutSeconds)).trim();
     } catch (error) {
       if (!(error instanceof SecretCommandError)) throw error;
       return `${error.message}, so no ${kind} ping was sent`;

@@ -16,22 +16,51 @@ export class SecretCommandError extends Error {
 /**
  * The first line `command` prints (without its line end).
  * @param what the secret, for messages: "the passphrase command"
- * @throws {SecretCommandError} when it cannot run, fails, or prints an empty first line
+ * @param timeoutSeconds how long it may take: a scheduled run must not hang on it
+ * @throws {SecretCommandError} when it cannot run, fails, takes too long, or prints an empty first line
  */
-export async function firstLineOf(command: string, what: string): Promise<string> {
-  let output: Deno.CommandOutput;
+export async function firstLineOf(
+  command: string,
+  what: string,
+  timeoutSeconds: number,
+): Promise<string> {
+  let child: Deno.ChildProcess;
   try {
-    output = await new Deno.Command("sh", {
+    child = new Deno.Command("sh", {
       args: ["-c", command],
       stdin: "null",
       stdout: "piped",
       stderr: "inherit",
-    }).output();
+    }).spawn();
   } catch (error) {
     throw new SecretCommandError(`${what} could not be run: ${(error as Error).message}`);
   }
-  if (!output.success) throw new SecretCommandError(`${what} failed (exit ${output.code})`);
-  const line = new TextDecoder().decode(output.stdout).split("\n")[0].replace(/\r$/, "");
-  if (line === "") throw new SecretCommandError(`${what} printed an empty first line`);
-  return line;
+  const reader = child.stdout.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((done) => {
+    timer = setTimeout(() => done("timeout"), timeoutSeconds * 1000);
+  });
+  try {
+    const decoder = new TextDecoder();
+    let text = "";
+    while (true) {
+      const next = await Promise.race([reader.read(), timedOut]);
+      if (next === "timeout") {
+        // Not waited for: what sh started may hold the pipe open; closing our end ends it.
+        child.kill("SIGKILL");
+        await reader.cancel();
+        await child.status;
+        throw new SecretCommandError(`${what} did not finish within ${timeoutSeconds} s`);
+      }
+      if (next.done) break;
+      text += decoder.decode(next.value, { stream: true });
+    }
+    const status = await child.status;
+    if (!status.success) throw new SecretCommandError(`${what} failed (exit ${status.code})`);
+    const line = (text + decoder.decode()).split("\n")[0].replace(/\r$/, "");
+    if (line === "") throw new SecretCommandError(`${what} printed an empty first line`);
+    return line;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -72,7 +72,12 @@ Deno.test("keys: an identity gives its recipient; case and prefix are checked; f
   assert.equal(parseRecipient(recipient.toUpperCase()), undefined);
   assert.equal(parseRecipient(identity), undefined);
   assert.equal(parseIdentity(recipient), undefined);
-  const read = keysInText(`# created\r\n\n${recipient}\r\n  \n`, parseRecipient);
+  assert.equal(
+    parseRecipient(bech32Encode("age", new Uint8Array(32))),
+    undefined,
+    "a low-order point",
+  );
+  const read = keysInText(`# created\r\n\n${recipient}\r\n  \n  # indented\n`, parseRecipient);
   assert.ok("keys" in read && read.keys.length === 1);
   assert.deepEqual(keysInText(`${recipient}\nssh-ed25519 AAAA\n`, parseRecipient), { badLine: 2 });
 });

@@ -12,6 +12,7 @@ import {
   type SourceInfo,
 } from "../../lib/backup/metadata.ts";
 import { backupFileName, COMPRESSIONS } from "../../lib/backup/naming.ts";
+import { seal, unseal } from "../../lib/backup/sealed_metadata.ts";
 
 const FILE = "notes.db.20261122T185413Z.gz";
 const SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -428,4 +429,21 @@ Deno.test("sameSeriesOrigin: an encrypted backup is of this series only by its k
   assert.equal(sameSeriesOrigin(sealed, here(tag)), true);
   assert.equal(sameSeriesOrigin(sealed, here("c".repeat(64))), false, "another source or machine");
   assert.equal(sameSeriesOrigin(sealed, here()), false, "a machine without a tag key");
+});
+
+Deno.test("unseal: clear tags that the sealed part does not repeat are not believed", () => {
+  const fileKey = new Uint8Array(16).fill(7);
+  const tags = { originTag: "a".repeat(64), contentTag: "b".repeat(64) };
+  const sealed = seal(
+    { source: fileSource("/a/notes.db"), sha256: "c".repeat(64), madeOn: "host1", ...tags },
+    fileKey,
+  );
+  const metadata = (contentTag: string) =>
+    ({
+      ...sample(),
+      encryption: { format: "age", ...tags, contentTag, sealed },
+    }) as BackupMetadata;
+  assert.equal(unseal(metadata(tags.contentTag), fileKey).sha256, "c".repeat(64));
+  assert.throws(() => unseal(metadata("d".repeat(64)), fileKey), MetadataError);
+  assert.throws(() => unseal(metadata(tags.contentTag), new Uint8Array(16)), MetadataError);
 });

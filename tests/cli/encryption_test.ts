@@ -326,6 +326,18 @@ gate.test("a secret file others can read is refused; a wrong identity gets exit 
   ]);
   assert.equal(secret.code, 2);
   assert.match(secret.stderr, /hint: that is a secret key/);
+  assert.ok(!secret.stderr.includes("AGE-SECRET-KEY-1QQQ"), "a secret key is never repeated");
+
+  await Deno.writeTextFile(`${t.path}/team.txt`, `${t.recipient}\n`);
+  await Deno.chmod(`${t.path}/team.txt`, 0o664);
+  const shared = await t.backUp([
+    "--file",
+    `${t.path}/app.db`,
+    "--recipients-file",
+    `${t.path}/team.txt`,
+  ]);
+  assert.equal(shared.code, 2);
+  assert.match(shared.stderr, /can be changed by other users \(mode 0664\), who could add a key/);
 });
 
 /** Where each age payload chunk of an encrypted file begins, after its header. */
@@ -563,4 +575,29 @@ gate.test("another machine's encrypted series of the same name is refused with a
   assert.match(other.stderr, /hint: pass --name/);
   assert.equal(other.stdout, "");
   assert.deepEqual(await visibleFiles(`${t.path}/b`), [mine.stdout.trim().split("/").at(-1)]);
+});
+
+gate.test("verify goes on past backups encrypted to other keys, checks their stored bytes, and exits 2", async () => {
+  const t = await setUp();
+  await using _ = t.dir;
+  await run("age-keygen", ["-o", `${t.path}/other.txt`]);
+  const other = /age1[0-9a-z]+/.exec(await Deno.readTextFile(`${t.path}/other.txt`))![0];
+  const paths = [];
+  for (const [n, recipient] of [[1, other], [2, t.recipient]] as const) {
+    await Deno.writeFile(`${t.path}/app.db`, textBytes(100, n));
+    const r = await t.backUp([
+      "--file",
+      `${t.path}/app.db`,
+      "--recipient",
+      recipient,
+      "--keep",
+      "0",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    paths.push(r.stdout.trim());
+  }
+  const r = await tinybackup(["verify", "--dest", `${t.path}/b`, "-i", t.key]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, `ok   ${paths[1]}\nok   ${paths[0]}\n`);
+  assert.match(r.stderr, /error: 1 encrypted backup\(s\) do not open with the identities given/);
 });
