@@ -63,7 +63,8 @@ export function encode(
   }
 
   async function* compressed(compression: Exclude<Compression, "none">) {
-    const pass = compressInParallel(counted(), compression);
+    // Sealed, the stored bytes are the age file's, hashed below.
+    const pass = compressInParallel(counted(), compression, undefined, !recipients);
     for await (const chunk of pass.output) {
       storedSize += chunk.length;
       yield chunk;
@@ -86,6 +87,7 @@ export function encode(
   let sealedSize = 0;
   let sealedSha256: string | undefined;
   async function* sealed() {
+    // Here, not on a thread: a thread of its own costs more memory than its time saves.
     const hash = createHash("sha256");
     for await (const chunk of encryption.encrypt(plain)) {
       hash.update(chunk);

@@ -31,7 +31,12 @@ const SLOTS_PER_WORKER = 2;
  */
 const OUTPUT_SIZE = BLOCK_SIZE + BLOCK_SIZE / 64;
 
-/** SHA-256 of the content and of its stored form, lowercase hex. */
+/** A hash that hashes nothing, for a stored form whose checksum nobody reads. */
+function hashNothing(): StreamHash {
+  return { update: () => Promise.resolve(), digest: () => Promise.resolve(""), close() {} };
+}
+
+/** SHA-256 of the content and of its stored form (empty when not asked for), lowercase hex. */
 export interface Digests {
   content: string;
   stored: string;
@@ -46,6 +51,8 @@ export function compressInParallel(
   content: AsyncIterable<Uint8Array>,
   compression: Exclude<Compression, "none">,
   workers = navigator.hardwareConcurrency,
+  /** False when the stored form is passed on to be sealed: its checksum is then of no use. */
+  hashStored = true,
 ): { output: AsyncIterable<Uint8Array>; digests: () => Digests } {
   let digests: Digests | undefined;
 
@@ -80,8 +87,8 @@ export function compressInParallel(
       const raw = rawForm(block);
       // Decided by the first block, since a hash cannot change threads midway.
       hashes ??= raw
-        ? { content: hashThread(), stored: hashThread() }
-        : { content: hashHere(), stored: hashHere() };
+        ? { content: hashThread(), stored: hashStored ? hashThread() : hashNothing() }
+        : { content: hashHere(), stored: hashStored ? hashHere() : hashNothing() };
       let stored: Promise<Uint8Array[]>;
       if (raw) {
         stored = Promise.resolve(raw);
@@ -128,7 +135,7 @@ export function compressInParallel(
         // Empty content still makes a valid .gz or .zst, as gzip and zstd make.
         const block = new Uint8Array(slots[0].input, 0, filled);
         const stored = rawForm(block) ?? [compressBlock(compression, block)];
-        digests = { content: sha256Of([block]), stored: sha256Of(stored) };
+        digests = { content: sha256Of([block]), stored: hashStored ? sha256Of(stored) : "" };
         yield* stored;
         return;
       }
