@@ -16,9 +16,16 @@ import { forgetOnInterrupt, removeOnInterrupt } from "./interrupt.ts";
 export function createLockedFile(newPath: () => string): { file: Deno.FsFile; path: string } {
   while (true) {
     const path = newPath();
-    // 0600 from the first instant: unfinished bytes are never readable by others.
-    const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+    // Before the file exists: a signal in between would otherwise leave it behind.
     removeOnInterrupt(path);
+    let file: Deno.FsFile;
+    try {
+      // 0600 from the first instant: unfinished bytes are never readable by others.
+      file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+    } catch (error) {
+      forgetOnInterrupt(path);
+      throw error;
+    }
     file.lockSync(true);
     if (inodeAt(path) === file.statSync().ino) return { file, path };
     forgetOnInterrupt(path);
