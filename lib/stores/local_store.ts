@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { type Access, accessProblem } from "../backup/permissions.ts";
 import { RunError, UsageError } from "../errors.ts";
 import { readChunks, writeAll } from "../io/chunks.ts";
-import { forgetOnInterrupt } from "../io/interrupt.ts";
+import { forgetOnInterrupt, removeOnInterrupt } from "../io/interrupt.ts";
 import { createLockedFile, removeIfUnlocked } from "../io/locked_file.ts";
 import { hasAccessAcl, removeAccessAcl } from "../io/posix_acl.ts";
 import { syncFolder } from "../io/sync_folder.ts";
@@ -67,11 +67,17 @@ export class LocalStore implements Store {
       // A folder that exists can still refuse new names; find out before any work.
       for (const folder of ["", this.#internal, this.stagingFolder]) {
         const probe = this.pathOf(join(folder, `${PROBE_PREFIX}${crypto.randomUUID()}`));
-        await Deno.writeFile(probe, new Uint8Array(), { createNew: true, mode: 0o600 });
-        // Another run's clean-up (removeLeftovers) may have taken it already.
-        await Deno.remove(probe).catch((error) => {
-          if (!(error instanceof Deno.errors.NotFound)) throw error;
-        });
+        // Registered before it exists, as staged files are: a signal then leaves nothing.
+        removeOnInterrupt(probe);
+        try {
+          await Deno.writeFile(probe, new Uint8Array(), { createNew: true, mode: 0o600 });
+          // Another run's clean-up (removeLeftovers) may have taken it already.
+          await Deno.remove(probe).catch((error) => {
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+          });
+        } finally {
+          forgetOnInterrupt(probe);
+        }
       }
       await Deno.mkdir(this.pathOf(this.#locks), { recursive: true, mode: 0o700 });
       this.#checked = false;

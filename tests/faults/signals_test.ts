@@ -141,10 +141,12 @@ Deno.test("faults/signals: SIGTERM while a pipe stays silent ends the run at onc
     stderr: "piped",
   })
     .spawn();
-  // Waiting on the pipe means its staged file exists.
+  // Waiting on the pipe means its staged file exists (not merely a probe of the folder).
   const staged = () => {
     try {
-      return [...Deno.readDirSync(`${dir.path}/b/.tinybackup/tmp`)].length > 0;
+      return [...Deno.readDirSync(`${dir.path}/b/.tinybackup/tmp`)].some((entry) =>
+        entry.name.endsWith(".partial")
+      );
     } catch {
       return false;
     }
