@@ -17,6 +17,7 @@ import {
 } from "../../lib/age/keys.ts";
 import { ageDecrypt, ageEncryption } from "../../lib/age/stream.ts";
 import { needs, programs } from "../_requires.ts";
+import { typeOnTerminal } from "../_terminal.ts";
 import { run, sameBytes, tempDir } from "../cli/_cli.ts";
 
 const withAge = await needs("age/age_test.ts", programs("age", "age-keygen", "script"));
@@ -167,23 +168,13 @@ withAge.test("a passphrase file: ours opens with age's passphrase, and age's wit
   const passphrase = "correct horse battery staple";
   const { encrypt } = ageEncryption({ kind: "passphrase", passphrase });
   await Deno.writeFile(`${dir.path}/ours.age`, await collect(encrypt(inPieces(plain, 5000))));
-  // age reads a passphrase from a terminal only: script gives it one, and the typing.
-  const viaTerminal = async (command: string, typed: string) => {
-    const child = new Deno.Command("script", {
-      args: ["-qec", command, "/dev/null"],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(typed));
-    const { code } = await child.output().finally(() => writer.close().catch(() => {}));
-    assert.equal(code, 0, command);
-  };
-  await viaTerminal(`age -d -o '${dir.path}/ours.out' '${dir.path}/ours.age'`, `${passphrase}\n`);
+  await typeOnTerminal(
+    `age -d -o '${dir.path}/ours.out' '${dir.path}/ours.age'`,
+    `${passphrase}\n`,
+  );
   assert.ok(sameBytes(await Deno.readFile(`${dir.path}/ours.out`), plain));
   await Deno.writeFile(`${dir.path}/plain`, plain);
-  await viaTerminal(
+  await typeOnTerminal(
     `age -p -o '${dir.path}/theirs.age' '${dir.path}/plain'`,
     `${passphrase}\n${passphrase}\n`,
   );

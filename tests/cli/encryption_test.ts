@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { emptyQueue, queued, runScript, takeJob } from "../_at_queue.ts";
 import { needs, programs } from "../_requires.ts";
+import { typeOnTerminal } from "../_terminal.ts";
 import {
   commandLine,
   run,
@@ -40,21 +41,6 @@ function secretContent(size: number): Uint8Array<ArrayBuffer> {
 const MARKER = "the launch code is 0000";
 /** The at queue letter of this file's jobs (each test file has its own). */
 const QUEUE = "q";
-
-/** age -d with a passphrase, which age reads only from a terminal. */
-async function ageDecryptWithPassphrase(file: string, out: string, passphrase: string) {
-  const child = new Deno.Command("script", {
-    args: ["-qec", `age -d -o '${out}' '${file}'`, "/dev/null"],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  // age opens the terminal and asks; what is typed before it asks is kept by the terminal.
-  await writer.write(new TextEncoder().encode(`${passphrase}\n`));
-  const { code } = await child.output().finally(() => writer.close().catch(() => {}));
-  assert.equal(code, 0, "age -d with the passphrase failed");
-}
 
 for (
   const [compression, suffix, undo] of [
@@ -249,7 +235,10 @@ gate.test("a passphrase from a file or a command encrypts as age -p does; age -d
   const r = await t.backUp(["--file", `${t.path}/app.db`, "--passphrase-file", `${t.path}/pass`]);
   assert.equal(r.code, 0, r.stderr);
   const backup = r.stdout.trim();
-  await ageDecryptWithPassphrase(backup, `${t.path}/by-age.gz`, "correct horse battery staple");
+  await typeOnTerminal(
+    `age -d -o '${t.path}/by-age.gz' '${backup}'`,
+    "correct horse battery staple\n",
+  );
   assert.ok(sameBytes(await run("gunzip", ["-c", `${t.path}/by-age.gz`]), content));
   const byCommand = await tinybackup([
     "restore",
