@@ -2,7 +2,7 @@
  * A quick guess whether a block of content will compress at all, from a
  * sample of it. Random data, and data compressed already (media, archives,
  * encrypted files), does not: zstd spends most of a full compression and
- * its check only to store such a block as it is. A sample of 64 KiB of a 4
+ * its check only to store such a block as it is. A sample of 64 KiB of a 2
  * MiB block costs a few hundredths of that.
  */
 import zlib from "node:zlib";
@@ -10,7 +10,7 @@ import zlib from "node:zlib";
 /** Bytes taken from each stretch of a block. */
 const PIECE = 2 * 1024;
 
-/** Stretches a block is sampled in: one for each 128 KiB of a 4 MiB block, zstd's own block size. */
+/** Stretches a block is sampled in: one for each 64 KiB of a 2 MiB block. */
 const PIECES = 32;
 
 /**
