@@ -56,6 +56,7 @@ const MEMORY_SOURCE_NAMES: Record<MemorySource, string> = {
   postgres: "PostgreSQL database",
   sftp: "text file to an sftp:// destination",
   s3: "text file to an s3:// destination",
+  encrypted: "text file, encrypted to an age recipient",
 };
 
 function memoryTable(r: Results): string {

@@ -25,6 +25,8 @@ const compile = await new Deno.Command(Deno.execPath(), {
     "lib/backup/hash_worker.ts",
     "--include",
     "lib/sources/sqlite_worker.ts",
+    "--include",
+    "lib/age/seal_worker.ts",
     "--output",
     binary,
     "main.ts",
@@ -84,6 +86,28 @@ Deno.test({
       }).output();
       assert.equal(restored.code, 0);
       assert.ok(sameBytes(restored.stdout, large));
+      // Encrypted, zstd's raw frames of random content are sealed in a worker of its own.
+      const key = `${workDir}/key.txt`;
+      const keyGenerate = await new Deno.Command(binary, {
+        args: ["key", "generate", "--output", key],
+        stderr: "piped",
+      }).output();
+      assert.equal(keyGenerate.code, 0, new TextDecoder().decode(keyGenerate.stderr));
+      const sealed = await new Deno.Command(binary, {
+        args: [
+          ...["--file", `${workDir}/large.bin`, "--dest", `${workDir}/b`, "--compress", "zstd"],
+          ...["-i", key, "--force"],
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(sealed.code, 0, new TextDecoder().decode(sealed.stderr));
+      const opened = await new Deno.Command(binary, {
+        args: ["restore", new TextDecoder().decode(sealed.stdout).trim(), "-i", key, "--to", "-"],
+        stdout: "piped",
+      }).output();
+      assert.equal(opened.code, 0);
+      assert.ok(sameBytes(opened.stdout, large));
       // The SQLite snapshot runs in a worker of its own.
       const db = new DatabaseSync(`${workDir}/app.db`);
       db.exec("CREATE TABLE t(x); INSERT INTO t VALUES (42)");

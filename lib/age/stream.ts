@@ -2,19 +2,22 @@
  * age's payload: the content in 64 KiB chunks, each sealed with
  * ChaCha20-Poly1305 under a key derived from the file key and a random
  * nonce, numbered, the last one marked, so that reordering, truncation
- * and extension are all caught. Plaintext is handed on only once its
- * chunk authenticates.
+ * and extension are all caught. Encrypting (encryption.ts) seals chunks in
+ * place; opening hands plaintext on only once its chunk authenticates.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
-import { type Identities, type Recipients, unwrapFileKey, wrapFileKey } from "./file_key.ts";
-import { AgeFormatError, formatHeader, parseHeader } from "./header.ts";
+import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
+import { type Identities, unwrapFileKey } from "./file_key.ts";
+import { AgeFormatError, parseHeader } from "./header.ts";
 import { releaseBuffers } from "../io/release_buffers.ts";
 
-const CHUNK = 64 * 1024;
-const TAG = 16;
-const NONCE = 16;
+/** Plaintext bytes per chunk; every chunk but the last is full. */
+export const CHUNK = 64 * 1024;
+/** The Poly1305 tag after each chunk's ciphertext. */
+export const TAG = 16;
+/** The payload nonce, between the header and the first chunk. */
+export const NONCE = 16;
 
-function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Uint8Array {
+export function payloadKey(fileKey: Uint8Array, nonce: Uint8Array): Uint8Array {
   return new Uint8Array(hkdfSync("sha256", fileKey, nonce, "payload", 32));
 }
 
@@ -25,20 +28,42 @@ function chunkNonce(counter: number, last: boolean): Uint8Array {
   return nonce;
 }
 
-/** A sealed chunk, as its ciphertext and its tag: written one after the other, never copied together. */
-function* sealChunk(
+/** Seals chunk number `counter` in place: its ciphertext over `plain`, its tag in the TAG bytes after it. */
+function sealChunkInPlace(
   key: Uint8Array,
   counter: number,
-  plain: Uint8Array,
+  room: Uint8Array,
+  plainLength: number,
   last: boolean,
-): Generator<Uint8Array> {
+): void {
   const cipher = createCipheriv("chacha20-poly1305", key, chunkNonce(counter, last), {
     authTagLength: TAG,
   });
-  const body = cipher.update(plain);
+  room.set(cipher.update(room.subarray(0, plainLength)));
   cipher.final();
-  yield body;
-  yield cipher.getAuthTag();
+  room.set(cipher.getAuthTag(), plainLength);
+}
+
+/**
+ * Seals, in place, `plainLength` bytes of plaintext laid out as the sealed
+ * chunks will be (each chunk followed by TAG bytes of room), numbered from
+ * `counter`; `last` when its last chunk ends the payload. An empty payload
+ * is one empty, last chunk. Returns the sealed chunks.
+ */
+export function sealInPlace(
+  key: Uint8Array,
+  room: Uint8Array,
+  plainLength: number,
+  counter: number,
+  last: boolean,
+): Uint8Array {
+  const chunks = Math.max(1, Math.ceil(plainLength / CHUNK));
+  for (let i = 0; i < chunks; i++) {
+    const at = i * (CHUNK + TAG);
+    const length = Math.min(CHUNK, plainLength - i * CHUNK);
+    sealChunkInPlace(key, counter + i, room.subarray(at), length, last && i === chunks - 1);
+  }
+  return room.subarray(0, plainLength + chunks * TAG);
 }
 
 function openChunk(
@@ -61,54 +86,11 @@ function openChunk(
 }
 
 /**
- * Each sealed chunk leaves a cipher and buffers outside V8's heap, which V8
+ * Each opened chunk leaves a cipher and buffers outside V8's heap, which V8
  * collects late (see releaseBuffers): released every 4 MiB, memory stays flat.
  */
 function releaseEvery(counter: number): void {
   if (counter % 64 === 0) releaseBuffers();
-}
-
-/** An encryption to `recipients` under a new file key; `encrypt` may be used once. */
-export function ageEncryption(recipients: Recipients): {
-  fileKey: Uint8Array;
-  encrypt(plain: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array>;
-} {
-  const fileKey = new Uint8Array(randomBytes(16));
-  const header = formatHeader(wrapFileKey(fileKey, recipients), fileKey);
-  async function* encrypt(plain: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    const nonce = new Uint8Array(randomBytes(NONCE));
-    const key = payloadKey(fileKey, nonce);
-    const start = new Uint8Array(header.length + NONCE);
-    start.set(header);
-    start.set(nonce, header.length);
-    yield start;
-    const buffer = new Uint8Array(CHUNK);
-    let filled = 0;
-    let counter = 0;
-    for await (const chunk of plain) {
-      for (let offset = 0; offset < chunk.length;) {
-        // A full chunk waits for one more byte: only the end says it is the last.
-        if (filled === CHUNK) {
-          yield* sealChunk(key, counter++, buffer, false);
-          filled = 0;
-          releaseEvery(counter);
-        }
-        // A whole chunk with more after it is sealed where it lies, uncopied.
-        if (filled === 0 && chunk.length - offset > CHUNK) {
-          yield* sealChunk(key, counter++, chunk.subarray(offset, offset + CHUNK), false);
-          offset += CHUNK;
-          releaseEvery(counter);
-          continue;
-        }
-        const n = Math.min(chunk.length - offset, CHUNK - filled);
-        buffer.set(chunk.subarray(offset, offset + n), filled);
-        filled += n;
-        offset += n;
-      }
-    }
-    yield* sealChunk(key, counter, buffer.subarray(0, filled), true);
-  }
-  return { fileKey, encrypt };
 }
 
 /** Bytes received, taken out again in pieces of any size. */

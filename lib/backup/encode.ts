@@ -4,12 +4,13 @@
  * (parallel_compress.ts), and each compressed block is decompressed again
  * there to prove the stored bytes restore to exactly what was read. Memory
  * holds a few blocks at most, whatever the size of the source. Encrypted,
- * the compressed stream is sealed with age as it goes (lib/age/), and the
- * stored size and checksum are those of the age file.
+ * the compressed stream is sealed with age as it goes (lib/age/), on a
+ * thread of its own where this one sets the pace, and the stored size and
+ * checksum are those of the age file.
  */
 import { createHash } from "node:crypto";
 import type { Recipients } from "../age/file_key.ts";
-import { ageEncryption } from "../age/stream.ts";
+import { ageEncryption } from "../age/encryption.ts";
 import type { Compression } from "./naming.ts";
 import { compressInParallel, type Digests } from "./parallel_compress.ts";
 
@@ -40,6 +41,8 @@ export function encode(
   let size = 0;
   let storedSize = 0;
   let digests: (() => Digests) | undefined;
+  // Without compression, this thread does all the work but sealing.
+  let mainThreadBound = () => true;
 
   async function* counted() {
     // The source's read loop turns the event loop now and then (see chunks.ts).
@@ -65,6 +68,7 @@ export function encode(
   async function* compressed(compression: Exclude<Compression, "none">) {
     // Sealed, the stored bytes are the age file's, hashed below.
     const pass = compressInParallel(counted(), compression, undefined, !recipients);
+    mainThreadBound = pass.mainThreadBound;
     for await (const chunk of pass.output) {
       storedSize += chunk.length;
       yield chunk;
@@ -84,29 +88,23 @@ export function encode(
     };
   }
   const encryption = ageEncryption(recipients);
+  const sealing = encryption.encrypt(plain, () => mainThreadBound());
   let sealedSize = 0;
-  let sealedSha256: string | undefined;
   async function* sealed() {
-    // Here, not on a thread: a thread of its own costs more memory than its time saves.
-    const hash = createHash("sha256");
-    for await (const chunk of encryption.encrypt(plain)) {
-      hash.update(chunk);
+    for await (const chunk of sealing.output) {
       sealedSize += chunk.length;
       yield chunk;
     }
-    sealedSha256 = hash.digest("hex");
   }
   return {
     output: sealed(),
     summary() {
-      if (!digests || !sealedSha256) {
-        throw new Error("encode: summary() before the output was consumed");
-      }
+      if (!digests) throw new Error("encode: summary() before the output was consumed");
       return {
         sha256: digests().content,
         size,
         storedSize: sealedSize,
-        storedSha256: sealedSha256,
+        storedSha256: sealing.sha256(),
         fileKey: encryption.fileKey,
       };
     },

@@ -7,6 +7,7 @@
  * no thread is started.
  */
 import { createHash } from "node:crypto";
+import { OrderedWorker } from "../io/ordered_worker.ts";
 import type { HashPiece, HashReply, HashRequest } from "./hash_worker.ts";
 
 export interface StreamHash {
@@ -35,27 +36,17 @@ export function hashHere(): StreamHash {
 
 /** Hashing on a worker thread; chunks in `buffers` are read there in place, others copied. */
 export class HashThread implements StreamHash {
-  readonly #worker: Worker;
+  readonly #worker: OrderedWorker<HashRequest, HashReply>;
   /** The shared buffers the worker knows, by their index in its list. */
   readonly #shared: Map<ArrayBufferLike, number>;
-  /** Waiting for replies, oldest first: the worker answers in order. */
-  readonly #waiting: { resolve: (reply: HashReply) => void; reject: (e: Error) => void }[] = [];
-  /** Set once the worker fails: later requests fail at once instead of waiting forever. */
-  #failure: Error | undefined;
 
   constructor(buffers: SharedArrayBuffer[]) {
     this.#shared = new Map(buffers.map((buffer, i) => [buffer, i]));
-    this.#worker = new Worker(new URL("./hash_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    this.#worker.onmessage = (event: MessageEvent<HashReply>) =>
-      this.#waiting.shift()?.resolve(event.data);
-    this.#worker.onerror = (event) => {
-      event.preventDefault();
-      this.#fail(new Error(`hashing worker failed: ${event.message}`));
-    };
-    // Shared memory is shared, not copied, when posted.
-    this.#worker.postMessage({ buffers } satisfies HashRequest);
+    this.#worker = new OrderedWorker(
+      new URL("./hash_worker.ts", import.meta.url),
+      { buffers } satisfies HashRequest,
+      "hashing",
+    );
   }
 
   update(chunks: readonly Uint8Array[]): Promise<void> {
@@ -66,34 +57,19 @@ export class HashThread implements StreamHash {
         ? chunk.slice()
         : { buffer, offset: chunk.byteOffset, length: chunk.length };
     });
-    const hashed = this.#request({ pieces }).then(() => {});
+    const hashed = this.#worker.request({ pieces }).then(() => {});
     // An update nobody awaits (a later one settles after it) must not fail unheard.
     hashed.catch(() => {});
     return hashed;
   }
 
   async digest(): Promise<string> {
-    const reply = await this.#request({ digest: true });
+    const reply = await this.#worker.request({ digest: true });
     if (!("digest" in reply)) throw new Error("hashing worker answered out of turn");
     return reply.digest;
   }
 
   close(): void {
-    this.#worker.terminate();
-    this.#fail(new Error("hashing stopped"));
-  }
-
-  #request(request: HashRequest): Promise<HashReply> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const reply = new Promise<HashReply>((resolve, reject) =>
-      this.#waiting.push({ resolve, reject })
-    );
-    this.#worker.postMessage(request);
-    return reply;
-  }
-
-  #fail(error: Error): void {
-    this.#failure ??= error;
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(error);
+    this.#worker.close();
   }
 }

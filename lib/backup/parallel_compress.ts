@@ -53,8 +53,14 @@ export function compressInParallel(
   workers = navigator.hardwareConcurrency,
   /** False when the stored form is passed on to be sealed: its checksum is then of no use. */
   hashStored = true,
-): { output: AsyncIterable<Uint8Array>; digests: () => Digests } {
+): {
+  output: AsyncIterable<Uint8Array>;
+  digests: () => Digests;
+  /** Whether this thread, not compression, sets the pace: the content starts with a block that does not compress. */
+  mainThreadBound: () => boolean;
+} {
   let digests: Digests | undefined;
+  let startsIncompressible = false;
 
   async function* output(): AsyncGenerator<Uint8Array> {
     const workerCount = Math.max(1, workers);
@@ -86,6 +92,7 @@ export function compressInParallel(
       const block = new Uint8Array(slots[slot].input, 0, length);
       const raw = rawForm(block);
       // Decided by the first block, since a hash cannot change threads midway.
+      if (!hashes) startsIncompressible = raw !== undefined;
       hashes ??= raw
         ? { content: hashThread(), stored: hashStored ? hashThread() : hashNothing() }
         : { content: hashHere(), stored: hashStored ? hashHere() : hashNothing() };
@@ -155,6 +162,7 @@ export function compressInParallel(
       if (!digests) throw new Error("compressInParallel: digests() before the output was consumed");
       return digests;
     },
+    mainThreadBound: () => startsIncompressible,
   };
 }
 

@@ -4,6 +4,7 @@
  * what age encrypts we decrypt, at every chunk boundary.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { bech32Decode, bech32Encode } from "../../lib/age/bech32.ts";
 import { type Identities, NoMatchingIdentity, unwrapFileKey } from "../../lib/age/file_key.ts";
 import { AgeFormatError, parseHeader } from "../../lib/age/header.ts";
@@ -15,14 +16,30 @@ import {
   parseRecipient,
   publicPointOf,
 } from "../../lib/age/keys.ts";
-import { ageDecrypt, ageEncryption } from "../../lib/age/stream.ts";
+import { ageEncryption } from "../../lib/age/encryption.ts";
+import { ageDecrypt } from "../../lib/age/stream.ts";
 import { needs, programs } from "../_requires.ts";
 import { typeOnTerminal } from "../_terminal.ts";
 import { run, sameBytes, tempDir } from "../cli/_cli.ts";
 
 const withAge = await needs("age/age_test.ts", programs("age", "age-keygen", "script"));
 
-const SIZES = [0, 1, 65535, 65536, 65537, 131072, 200_000];
+/** Sealing goes in slots of 32 chunks (encryption.ts), three of them in turn on a thread. */
+const SLOT = 32 * 65536;
+const SIZES = [
+  0,
+  1,
+  65535,
+  65536,
+  65537,
+  131072,
+  200_000,
+  SLOT - 1,
+  SLOT,
+  SLOT + 1,
+  3 * SLOT + 1,
+  4 * SLOT,
+];
 
 function bytesOf(size: number): Uint8Array {
   const bytes = new Uint8Array(size);
@@ -46,9 +63,10 @@ async function* inPieces(bytes: Uint8Array, size: number): AsyncGenerator<Uint8A
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
-function encrypt(plain: Uint8Array, recipient: string, piece = 10_000): Promise<Uint8Array> {
+/** Sealing here, or (`onThread`) on a thread of its own once a slot is full. */
+function encrypt(plain: Uint8Array, recipient: string, onThread = false): Promise<Uint8Array> {
   const { encrypt } = ageEncryption({ kind: "x25519", points: [parseRecipient(recipient)!] });
-  return collect(encrypt(inPieces(plain, piece)));
+  return collect(encrypt(inPieces(plain, 10_000), () => onThread).output);
 }
 
 function decrypt(sealed: Uint8Array, identities: Identities, piece = 7_777): Promise<Uint8Array> {
@@ -83,22 +101,27 @@ Deno.test("keys: an identity gives its recipient; case and prefix are checked; f
   assert.deepEqual(keysInText(`${recipient}\nssh-ed25519 AAAA\n`, parseRecipient), { badLine: 2 });
 });
 
-Deno.test("round trip in memory at every chunk boundary, for several recipients", async () => {
+Deno.test("round trip in memory at every chunk and slot boundary, for several recipients, with the age file's checksum", async () => {
   const a = generateKeyPair();
   const b = generateKeyPair();
   for (const size of SIZES) {
     const plain = bytesOf(size);
-    const { encrypt } = ageEncryption({
-      kind: "x25519",
-      points: [parseRecipient(a.recipient)!, parseRecipient(b.recipient)!],
-    });
-    const sealed = await collect(encrypt(inPieces(plain, 4096)));
-    for (const key of [a, b]) {
-      const back = await decrypt(sealed, {
+    for (const onThread of [false, true]) {
+      const { encrypt } = ageEncryption({
         kind: "x25519",
-        secrets: [parseIdentity(key.identity)!],
+        points: [parseRecipient(a.recipient)!, parseRecipient(b.recipient)!],
       });
-      assert.ok(sameBytes(back, plain), `size ${size}`);
+      const encryption = encrypt(inPieces(plain, 4096), () => onThread);
+      const sealed = await collect(encryption.output);
+      const what = `size ${size}, ${onThread ? "on a thread" : "here"}`;
+      assert.equal(encryption.sha256(), createHash("sha256").update(sealed).digest("hex"), what);
+      for (const key of [a, b]) {
+        const back = await decrypt(sealed, {
+          kind: "x25519",
+          secrets: [parseIdentity(key.identity)!],
+        });
+        assert.ok(sameBytes(back, plain), what);
+      }
     }
   }
 });
@@ -152,11 +175,13 @@ withAge.test("what we encrypt, age -d decrypts; what age -r encrypts, we decrypt
   const identities: Identities = { kind: "x25519", secrets: [parseIdentity(identityLine)!] };
   for (const size of SIZES) {
     const plain = bytesOf(size);
-    const ours = await encrypt(plain, recipient);
-    assert.ok(
-      sameBytes(await run("age", ["-d", "-i", keyFile], ours), plain),
-      `age -d, size ${size}`,
-    );
+    for (const onThread of [false, true]) {
+      const ours = await encrypt(plain, recipient, onThread);
+      assert.ok(
+        sameBytes(await run("age", ["-d", "-i", keyFile], ours), plain),
+        `age -d, size ${size}, ${onThread ? "sealed on a thread" : "sealed here"}`,
+      );
+    }
     const theirs = await run("age", ["-r", recipient], plain);
     assert.ok(sameBytes(await decrypt(theirs, identities), plain), `age -r, size ${size}`);
   }
@@ -167,7 +192,10 @@ withAge.test("a passphrase file: ours opens with age's passphrase, and age's wit
   const plain = bytesOf(70_000);
   const passphrase = "correct horse battery staple";
   const { encrypt } = ageEncryption({ kind: "passphrase", passphrase });
-  await Deno.writeFile(`${dir.path}/ours.age`, await collect(encrypt(inPieces(plain, 5000))));
+  await Deno.writeFile(
+    `${dir.path}/ours.age`,
+    await collect(encrypt(inPieces(plain, 5000)).output),
+  );
   await typeOnTerminal(
     `age -d -o '${dir.path}/ours.out' '${dir.path}/ours.age'`,
     `${passphrase}\n`,
