@@ -21,6 +21,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Run as this unprivileged user (root only), e.g. to test permissions. */
   asUser?: { uid: number; gid: number };
+  /** Run as if on the machine of this name (root only: in a UTS namespace of its own). */
+  host?: string;
 }
 
 /** The command line that runs tinybackup from source: `deno run ... main.ts`. */
@@ -50,6 +52,10 @@ export async function tinybackup(args: string[], options: RunOptions = {}): Prom
       ...rest,
     ];
     program = "setpriv";
+  }
+  if (options.host) {
+    rest = ["-u", "sh", "-c", 'hostname "$0" && exec "$@"', options.host, program, ...rest];
+    program = "unshare";
   }
   const child = new Deno.Command(program, {
     args: rest,

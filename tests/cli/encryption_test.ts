@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { emptyQueue, queued, runScript, takeJob } from "../_at_queue.ts";
-import { needs, programs } from "../_requires.ts";
+import { needs, programs, ROOT } from "../_requires.ts";
 import { typeOnTerminal } from "../_terminal.ts";
 import {
   commandLine,
@@ -18,6 +18,11 @@ import {
 } from "./_cli.ts";
 
 const gate = await needs("cli/encryption_test.ts", programs("age", "age-keygen", "script"));
+const asRoot = await needs(
+  "cli/encryption_test.ts (other hosts)",
+  programs("age-keygen", "unshare"),
+  ROOT,
+);
 
 /** A test folder with a private state folder (the tag key lives there) and one age key. */
 async function setUp() {
@@ -568,6 +573,31 @@ gate.test("another machine's encrypted series of the same name is refused with a
   assert.match(other.stderr, /hint: pass --name/);
   assert.equal(other.stdout, "");
   assert.deepEqual(await visibleFiles(`${t.path}/b`), [mine.stdout.trim().split("/").at(-1)]);
+});
+
+asRoot.test("a machine of another name is told apart by an encrypted series' origin tag, even with the same tag key", async () => {
+  const t = await setUp();
+  await using _ = t.dir;
+  await Deno.writeFile(`${t.path}/app.db`, textBytes(100));
+  const args = ["--dest", `${t.path}/b`, "--file", `${t.path}/app.db`, "--recipient", t.recipient];
+  // One state folder (say, a home shared by two machines), so one tag key: only the host differs.
+  const mine = await tinybackup(args, { env: t.env, host: "host-a" });
+  assert.equal(mine.code, 0, mine.stderr);
+  await Deno.writeFile(`${t.path}/app.db`, textBytes(100, 1));
+  const again = await tinybackup(args, { env: t.env, host: "host-a" });
+  assert.equal(again.code, 0, again.stderr);
+  await Deno.writeFile(`${t.path}/app.db`, textBytes(100, 2));
+  const other = await tinybackup(args, { env: t.env, host: "host-b" });
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(
+    other.stderr,
+    /already holds encrypted backups named 'app\.db' that this machine did not make/,
+  );
+  assert.equal(other.stdout, "");
+  assert.deepEqual(
+    await visibleFiles(`${t.path}/b`),
+    [mine.stdout, again.stdout].map((path) => path.trim().split("/").at(-1)).sort(),
+  );
 });
 
 gate.test("verify goes on past backups encrypted to other keys, checks their stored bytes, and exits 2", async () => {

@@ -335,23 +335,6 @@ withS3AndAt.test("s3: a scheduled job keeps where the keys are, never the keys, 
   }
 });
 
-/** Runs tinybackup as if on the machine named `host`. */
-async function onHost(host: string, args: string[], env: Record<string, string>, stdin: string) {
-  const child = new Deno.Command("unshare", {
-    args: ["-u", "sh", "-c", 'hostname "$0" && exec "$@"', host, ...commandLine(args)],
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
 test(
   "several hosts, one prefix: a series of another host is refused, each rotates only its own, list shows all",
   async () => {
@@ -359,7 +342,11 @@ test(
     const env = s3.env;
     const dest = `s3://${s3.bucket}/shared`;
     const backup = (host: string, name: string, content: string) =>
-      onHost(host, ["--stdin", "--name", name, "--dest", dest, "--keep", "1"], env, content);
+      tinybackup(["--stdin", "--name", name, "--dest", dest, "--keep", "1"], {
+        env,
+        host,
+        stdin: content,
+      });
     const a1 = await backup("host-a", "db", "a1\n");
     assert.equal(a1.code, 0, a1.stderr);
     const b1 = await backup("host-b", "db", "b1\n");
