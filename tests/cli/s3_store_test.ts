@@ -116,8 +116,8 @@ test("a backup larger than a part goes up in parts, unchanged, and restores byte
   // Odd characters in the key, as the server-side copy that publishes it names its source.
   const dest = `s3://${s3.bucket}/big +%ü`;
   const source = `${dir.path}/random.bin`;
-  // Incompressible: the stored object is three parts of 8 MiB and a last one.
-  const content = new Uint8Array(26 * 1024 * 1024);
+  // Incompressible: the stored object is three parts of 5 MiB and a last one.
+  const content = new Uint8Array(17 * 1024 * 1024);
   for (let at = 0; at < content.length; at += 65536) {
     crypto.getRandomValues(content.subarray(at, at + 65536));
   }

@@ -240,13 +240,14 @@ Deno.test("S3 XML: listings, pages, errors, entities", () => {
   );
 });
 
-Deno.test("partSize: 8 MiB for the first thousand parts, one more 8 MiB each next thousand", () => {
+Deno.test("partSize: 5 MiB (S3's least) for the first 2,000 parts, one more 5 MiB each next thousand", () => {
   const MiB = 1024 * 1024;
-  assert.equal(partSize(1), 8 * MiB);
-  assert.equal(partSize(1000), 8 * MiB);
-  assert.equal(partSize(1001), 16 * MiB);
-  assert.equal(partSize(10_000), 80 * MiB);
+  assert.equal(partSize(1), 5 * MiB);
+  assert.equal(partSize(2000), 5 * MiB);
+  assert.equal(partSize(2001), 10 * MiB);
+  assert.equal(partSize(3001), 15 * MiB);
+  assert.equal(partSize(10_000), 45 * MiB);
   let total = 0;
   for (let n = 1; n <= 10_000; n++) total += partSize(n);
-  assert.equal(total, 55_000 * 8 * MiB, "10,000 parts, S3's limit, hold about 430 GiB");
+  assert.equal(total, 46_000 * 5 * MiB, "10,000 parts, S3's limit, hold about 224 GiB");
 });
