@@ -83,7 +83,7 @@ export function formatRecipient(point: Uint8Array): string {
   return bech32Encode(RECIPIENT_PREFIX, point);
 }
 
-export function formatIdentity(secret: Uint8Array): string {
+function formatIdentity(secret: Uint8Array): string {
   return bech32Encode(IDENTITY_PREFIX, secret).toUpperCase();
 }
 
