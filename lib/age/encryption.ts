@@ -103,7 +103,8 @@ export function ageEncryption(recipients: Recipients): {
         // More slots only with a thread: sealing here is done before the next slot is filled.
         const slots = [newSlot()];
         let sealer: Sealer | undefined;
-        // Slots in payload order; the oldest is always the one to be filled next.
+        // Slots in payload order. The slot being filled is never among them: once all are,
+        // the oldest is written out before it is filled again.
         const inFlight: { slot: number; sealedLength: Promise<number> }[] = [];
         let current = 0;
         let filled = 0;

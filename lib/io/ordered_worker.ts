@@ -1,7 +1,7 @@
 /**
  * A worker thread that answers each request in the order the requests came:
  * the hashing thread (lib/backup/hash_thread.ts) and the sealing thread
- * (lib/age/seal_thread.ts) keep state that runs through a stream, so they
+ * (lib/age/seal_worker.ts) keep state that runs through a stream, so they
  * take one request at a time, and each reply settles the oldest request.
  */
 export class OrderedWorker<Request, Reply> {

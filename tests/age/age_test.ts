@@ -126,6 +126,20 @@ Deno.test("round trip in memory at every chunk and slot boundary, for several re
   }
 });
 
+Deno.test("sealing on a thread ends its thread when the reader stops early", async () => {
+  // In a process of its own: a thread left running would keep that process from ending.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_stop_early.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.equal(new TextDecoder().decode(stdout), "read the header and the first slot\n");
+});
+
 Deno.test("the header: not age, bad base64, an altered MAC, a passphrase stanza with others", async () => {
   const key = generateKeyPair();
   const identities: Identities = { kind: "x25519", secrets: [parseIdentity(key.identity)!] };

@@ -654,9 +654,7 @@ class MultipartUpload {
         method: "PUT",
         key: this.key,
         query: { partNumber: String(number), uploadId: this.uploadId },
-        // The signed Content-MD5 covers the body, so the signature need not hash it again
-        // (SigV4's UNSIGNED-PAYLOAD): a SHA-256 pass over every uploaded byte saved.
-        headers: { "Content-MD5": md5Base64(part), "X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD" },
+        headers: { "Content-MD5": md5Base64(part) },
         body: part,
       }).then((answer) => {
         this.#etags[number - 1] = answer.headers.get("etag") ?? "";
@@ -730,7 +728,7 @@ class S3StagedObject implements Staged {
   }
 }
 
-/** The size of part `number` (from 1): 8 MiB for the first thousand, then 16, 24 and so on. */
+/** The size of part `number` (from 1): 5 MiB for the first 2,000, then 10, 15 and so on (see PART). */
 export function partSize(number: number): number {
   return PART * Math.max(1, Math.ceil(number / 1000) - 1);
 }
