@@ -6,38 +6,10 @@
 import { createPrivateKey, createPublicKey, diffieHellman, randomBytes } from "node:crypto";
 import { bech32Decode, bech32Encode } from "./bech32.ts";
 
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-]);
-const SPKI_PREFIX = Uint8Array.from([
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x03,
-  0x21,
-  0x00,
-]);
+/** DER of a PKCS #8 X25519 private key, up to the 32 raw bytes that follow it. */
+const PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+/** DER of an SPKI X25519 public key, up to the 32 raw bytes that follow it. */
+const SPKI_PREFIX = Buffer.from("302a300506032b656e032100", "hex");
 
 const RECIPIENT_PREFIX = "age";
 const IDENTITY_PREFIX = "age-secret-key-";
